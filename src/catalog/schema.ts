@@ -1,0 +1,103 @@
+// The catalog's single source of truth: zod schemas for frameworks/defaults.yaml and
+// frameworks/<name>/framework.yaml. The TypeScript types are inferred from them.
+import { z } from "zod";
+import { parsePinnedImage, repositoryProblem } from "./reference.js";
+
+/** A strict object whose unknown-key error lists the fields that are valid there. */
+function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const valid = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; valid fields: ${valid}`
+        : undefined,
+  });
+}
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
+    error: "must be a path relative to the file's folder, without '..'",
+  });
+
+const absolutePath = z.string().regex(/^\/[^\0]*$/, { error: "must be an absolute path in the image, e.g. /opt/e2e/run.py" });
+
+const pinnedImage = z.string().superRefine((ref, ctx) => {
+  const parsed = parsePinnedImage(ref);
+  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+});
+
+/** Debian packages must carry an exact version: `name=version`. */
+const systemPackage = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9+.-]+=[A-Za-z0-9.+~:-]+$/, {
+    error: (issue) => `"${String(issue.input)}" is not pinned: write name=version, e.g. "procps=2:4.0.2-3"`,
+  });
+
+const placedFile = strict({ source: relativePath, target: absolutePath });
+
+const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
+
+/** Kubernetes resource quantity, e.g. 500m, 1, 768Mi, 1Gi. */
+const quantity = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, { error: "must be a Kubernetes quantity such as 500m, 1, 768Mi or 1Gi" }));
+
+const cpuMemory = strict({ cpu: quantity, memory: quantity });
+
+export const DefaultsSchema = strict({
+  /** Base image for every framework, pinned by tag and digest. */
+  baseImage: pinnedImage,
+  /** Debian packages every image gets (name=version). */
+  systemPackages: z.array(systemPackage).default([]),
+  /** Shared test tools copied into every image, relative to frameworks/. */
+  testTools: z.array(placedFile).default([]),
+  /** Environment of every image. */
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: "must be an environment variable name" }), z.string()).default({}),
+  /** Working directory of every image. */
+  workdir: absolutePath,
+});
+
+export const FrameworkSpecSchema = strict({
+  /** One line shown by `dagger call frameworks`. */
+  summary: z.string().min(1).max(160),
+  image: strict({
+    /** Repository path without registry or tag; images are named docker.io/<repository>:<tag>. */
+    repository: z.string().superRefine((repo, ctx) => {
+      const problem = repositoryProblem(repo);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    /** Overrides the shared base image. */
+    baseImage: pinnedImage.optional(),
+    /** Debian packages on top of the shared ones (name=version). */
+    systemPackages: z.array(systemPackage).default([]),
+    /** Pinned Python requirements (name==version on every line), relative to the framework folder. */
+    requirements: relativePath,
+    /** Package index replacing PyPI, e.g. PyTorch's CPU wheel index. */
+    pipIndexUrl: httpsUrl.optional(),
+    /** Further package indexes. */
+    pipExtraIndexUrls: z.array(httpsUrl).default([]),
+    /** Payload files, relative to the framework folder, and where they go in the image. */
+    payload: z.array(placedFile).min(1),
+    /** The image's default command: what each job replica runs. */
+    command: z.array(z.string().min(1)).min(1),
+  }),
+  job: strict({
+    /** Kubeflow job kind, e.g. JAXJob. */
+    kind: z.string().regex(/^[A-Z][A-Za-z]*Job$/, { error: "must be a Kubeflow job kind such as JAXJob, PyTorchJob or XGBoostJob" }),
+    /** Job manifest template, relative to the framework folder. */
+    template: relativePath,
+    /** Name of the framework container in every replica, e.g. jax. */
+    container: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "must be a Kubernetes container name (RFC 1123 label)" }),
+    /** Requests and limits for each replica's framework container. */
+    resources: strict({ requests: cpuMemory, limits: cpuMemory }),
+    /** How long the job may take to reach Succeeded, in seconds. */
+    timeoutSeconds: z.int().min(30).max(3600),
+  }),
+});
+
+export type CatalogDefaults = z.infer<typeof DefaultsSchema>;
+export type FrameworkSpec = z.infer<typeof FrameworkSpecSchema>;
+export type PlacedFileSpec = z.infer<typeof placedFile>;

@@ -1,0 +1,69 @@
+// Turns an image plan into a Dagger Container, one builder step per plan layer, and
+// into a named tarball that `kind load image-archive` and `docker load` understand.
+import { CacheSharingMode, dag, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { loadFramework, type CatalogEntry } from "./catalog/loader.js";
+import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
+import { directoryReader } from "./moduleSource.js";
+
+const PIP_CACHE = "/root/.cache/pip";
+
+function applyLayer(container: Container, source: Directory, layer: Layer): Container {
+  switch (layer.step) {
+    case "base":
+      return container.from(layer.image.ref);
+    case "system-packages":
+      return container.withExec(["sh", "-c", aptInstallScript(layer.packages)]);
+    case "python-dependencies":
+      // Only the requirements file is mounted, so later layers cannot invalidate this one;
+      // the pip cache volume makes a rebuild after a requirements change download little.
+      return container
+        .withMountedFile(REQUIREMENTS_MOUNT, source.file(layer.requirements.path))
+        .withMountedCache(PIP_CACHE, dag.cacheVolume("training-operator-ci-pip"), { sharing: CacheSharingMode.Locked })
+        .withEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .withEnvVariable("PIP_ROOT_USER_ACTION", "ignore")
+        .withExec(pipInstallArgs(layer))
+        .withExec(["python", "-m", "pip", "check"])
+        .withoutEnvVariable("PIP_ROOT_USER_ACTION")
+        .withoutEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK")
+        .withoutMount(PIP_CACHE)
+        .withoutMount(REQUIREMENTS_MOUNT);
+    case "test-tools":
+    case "payload":
+      return layer.files.reduce((c, f) => c.withFile(f.target, source.file(f.path)), container);
+    case "metadata": {
+      let c = Object.entries(layer.env).reduce((acc, [name, value]) => acc.withEnvVariable(name, value), container);
+      c = Object.entries(layer.labels).reduce((acc, [name, value]) => acc.withLabel(name, value), c);
+      return c.withWorkdir(layer.workdir).withDefaultArgs(layer.command);
+    }
+  }
+}
+
+/** The framework image, built lazily: nothing runs until something needs its content. */
+export function buildImage(source: Directory, plan: ImagePlan): Container {
+  return plan.layers.reduce((c, layer) => applyLayer(c, source, layer), dag.container());
+}
+
+/** Annotation containerd's importer names an image by; without it Kind imports an anonymous image. */
+export const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";
+
+/** The image as an OCI tarball that carries its full reference. */
+export function imageTarball(image: Container, plan: ImagePlan): File {
+  return image
+    .withAnnotation(CONTAINERD_NAME_ANNOTATION, plan.reference)
+    .withAnnotation("org.opencontainers.image.ref.name", plan.tag)
+    .asTarball();
+}
+
+/** A framework's catalog entry, its build plan and its image, ready to use. */
+export interface FrameworkImage {
+  entry: CatalogEntry;
+  plan: ImagePlan;
+  container: Container;
+}
+
+/** Loads a framework from the module source and plans and wires its image. */
+export async function frameworkImage(source: Directory, framework: string, options: PlanOptions = {}): Promise<FrameworkImage> {
+  const entry = await loadFramework(directoryReader(source), framework);
+  const plan = buildPlan(entry, options);
+  return { entry, plan, container: buildImage(source, plan) };
+}
