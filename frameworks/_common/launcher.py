@@ -1,0 +1,122 @@
+"""Runs a payload as several local processes, wired the way the operator wires pods.
+
+Used by every framework's payload tests and by measure.py. Each process gets its own
+environment; the launcher collects exit code, output, the parsed result line and the
+peak RSS of each process (from wait4, so it is the process's own figure).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from e2e_support import RESULT_PREFIX
+
+COMMON_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class Outcome:
+    """What one process did."""
+
+    index: int
+    returncode: int
+    stdout: str
+    stderr: str
+    max_rss_bytes: int
+    timed_out: bool
+    result: dict | None = field(default=None)
+
+    def describe(self) -> str:
+        tail = "\n".join(self.stderr.strip().splitlines()[-15:])
+        return f"process {self.index}: exit {self.returncode}, result {self.result}\n--- stderr (tail) ---\n{tail}"
+
+
+@dataclass
+class Launch:
+    outcomes: list[Outcome]
+    wall_seconds: float
+
+    @property
+    def results(self) -> list[dict]:
+        return [o.result for o in self.outcomes if o.result is not None]
+
+    def describe(self) -> str:
+        return "\n\n".join(o.describe() for o in self.outcomes)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def parse_result(stdout: str) -> dict | None:
+    """The last result line in the output, parsed; None if there is none."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    return None
+
+
+def launch(
+    script: Path,
+    envs: Sequence[Mapping[str, str]],
+    timeout: float = 120.0,
+    python: str = sys.executable,
+) -> Launch:
+    """Starts one process per environment, waits for all (killing them all at `timeout`)."""
+    base = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    base["PYTHONPATH"] = os.pathsep.join([str(COMMON_DIR), str(script.parent)])
+    base["PYTHONUNBUFFERED"] = "1"
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as scratch:
+        procs = []
+        for index, env in enumerate(envs):
+            out = open(Path(scratch, f"{index}.out"), "w+")
+            err = open(Path(scratch, f"{index}.err"), "w+")
+            proc = subprocess.Popen([python, str(script)], env={**base, **env}, stdout=out, stderr=err, start_new_session=True)
+            procs.append((proc, out, err))
+        outcomes: list[Outcome | None] = [None] * len(procs)
+        pending = {proc.pid: index for index, (proc, _, _) in enumerate(procs)}
+        timed_out = False
+        while pending:
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
+            if pid == 0:
+                if time.monotonic() - started > timeout:
+                    timed_out = True
+                    for other in pending:
+                        os.killpg(other, signal.SIGKILL)
+                    timeout = float("inf")
+                time.sleep(0.02)
+                continue
+            index = pending.pop(pid, None)
+            if index is None:
+                continue
+            proc, out, err = procs[index]
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+            out.close()
+            err.close()
+            outcomes[index] = Outcome(
+                index=index,
+                returncode=proc.returncode,
+                stdout=stdout,
+                stderr=stderr,
+                max_rss_bytes=usage.ru_maxrss * 1024,  # Linux reports KiB
+                timed_out=timed_out,
+                result=parse_result(stdout),
+            )
+    return Launch([o for o in outcomes if o is not None], time.monotonic() - started)
