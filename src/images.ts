@@ -47,10 +47,10 @@ export function buildImage(source: Directory, plan: ImagePlan): Container {
 export const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";
 
 /** The image as an OCI tarball that carries its full reference. */
-export function imageTarball(image: Container, plan: ImagePlan): File {
+export function imageTarball(image: Container, name: Pick<ImagePlan, "reference" | "tag">): File {
   return image
-    .withAnnotation(CONTAINERD_NAME_ANNOTATION, plan.reference)
-    .withAnnotation("org.opencontainers.image.ref.name", plan.tag)
+    .withAnnotation(CONTAINERD_NAME_ANNOTATION, name.reference)
+    .withAnnotation("org.opencontainers.image.ref.name", name.tag)
     .asTarball();
 }
 

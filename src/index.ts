@@ -3,8 +3,12 @@
  * builds each framework's test image, loads it into a Kind cluster running in a Dagger
  * service, deploys the operator, runs the framework's job and reports.
  */
-import { object, func, type Container, type File } from "@dagger.io/dagger";
-import { loadCatalog } from "./catalog/loader.js";
+import { object, func, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { loadCatalog, parseFrameworkList } from "./catalog/loader.js";
+import { resolveNodeImage } from "./cluster/kindConfig.js";
+import { clusterShell } from "./clusterShell.js";
+import { runE2e } from "./e2e.js";
+import { E2eRun } from "./e2eRun.js";
 import { frameworkImage, imageTarball } from "./images.js";
 import { directoryReader, moduleSource } from "./moduleSource.js";
 
@@ -56,5 +60,67 @@ export class TrainingOperatorCi {
   @func()
   async imageRef(framework = "jax", tag = ""): Promise<string> {
     return (await frameworkImage(moduleSource(), framework, { tag })).plan.reference;
+  }
+
+  /**
+   * Run the JAX end-to-end test with no arguments needed: build the JAX image, start Kind in a Dagger service, load the image, deploy the Training Operator, run the JAXJob. Prints the summary; fails naming the failed step with its last log lines.
+   *
+   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
+   * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
+   */
+  @func({ cache: "never" })
+  async testJax(operatorSource?: Directory, buildOperator = false, tag = ""): Promise<string> {
+    return (await this.test("jax", tag, "", operatorSource, buildOperator, "")).check();
+  }
+
+  /**
+   * Run the end-to-end test of one or more catalog frameworks in one Kind cluster. Chain `check` to fail on failure, or `report -o DIR` to keep the summary, result.json and diagnostics.
+   *
+   * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch" (list them with `frameworks`).
+   * @param tag Image tag, e.g. "pr-123" in CI. Empty: a hash of exactly each image's inputs. "latest" is refused.
+   * @param revision VCS revision to record in the images' org.opencontainers.image.revision label.
+   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
+   * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image pinned for this kind release.
+   */
+  @func({ cache: "never" })
+  async test(
+    framework = "jax",
+    tag = "",
+    revision = "",
+    operatorSource?: Directory,
+    buildOperator = false,
+    nodeImage = "",
+  ): Promise<E2eRun> {
+    const frameworks = parseFrameworkList(framework);
+    const outcome = await runE2e(moduleSource(), {
+      frameworks,
+      tag,
+      revision,
+      operatorSource,
+      buildOperator,
+      nodeImage,
+      reportCommand: `dagger call test --framework ${frameworks.join(",")} [the same arguments] report -o ./e2e-report`,
+    });
+    return new E2eRun(outcome.report.ok, outcome.summary, outcome.message, outcome.reportDir);
+  }
+
+  /**
+   * A shell on a fresh Kind cluster for interactive debugging: `dagger call cluster terminal` creates the cluster, loads the framework images, deploys the operator, then opens a shell with kubectl, kind and docker; the rendered jobs are in /e2e/jobs.
+   *
+   * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax".
+   * @param operatorSource Training Operator v1 checkout to deploy. Default: the pinned upstream release.
+   * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
+   * @param nodeImage Kind node image, pinned by digest. Empty: the image pinned for this kind release.
+   */
+  @func({ cache: "never" })
+  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = ""): Promise<Container> {
+    return clusterShell(moduleSource(), {
+      frameworks: parseFrameworkList(framework),
+      operatorSource,
+      buildOperator,
+      nodeImage: resolveNodeImage(nodeImage),
+    });
   }
 }

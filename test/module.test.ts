@@ -17,17 +17,61 @@ const EXPECTED: Record<string, { args: [string, unknown][]; returns: string; cac
   image: { args: [["framework", "jax"], ["tag", ""], ["revision", ""]], returns: "Container" },
   tarball: { args: [["framework", "jax"], ["tag", ""], ["revision", ""]], returns: "File" },
   imageRef: { args: [["framework", "jax"], ["tag", ""]], returns: "STRING_KIND" },
+  testJax: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""]], returns: "STRING_KIND", cache: "never" },
+  test: {
+    args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""]],
+    returns: "E2eRun",
+    cache: "never",
+  },
+  cluster: {
+    args: [["framework", "jax"], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""]],
+    returns: "Container",
+    cache: "never",
+  },
 };
+
+/** The object `test` returns, and what can be chained on it. */
+const E2E_RUN: Record<string, string> = { check: "STRING_KIND" };
+const E2E_RUN_FIELDS: Record<string, string> = { ok: "BOOLEAN_KIND", summary: "STRING_KIND", message: "STRING_KIND", report: "Directory" };
 
 describe("module", () => {
   it("is named after dagger.json and described", () => {
     expect(module.name).toBe("TrainingOperatorCi");
-    expect(Object.keys(module.objects)).toEqual(["TrainingOperatorCi"]);
+    expect(Object.keys(module.objects).sort()).toEqual(["E2eRun", "TrainingOperatorCi"]);
     expect(module.objects.TrainingOperatorCi!.description).toMatch(/Kubeflow Training Operator/);
   });
 
   it("exposes exactly the documented functions", () => {
     expect(Object.keys(functions).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it("needs no argument for the main job", () => {
+    const testJax = functions.testJax!;
+    expect(Object.values(testJax.arguments).every((a) => a.isOptional || a.defaultValue !== undefined)).toBe(true);
+  });
+
+  it("makes the operator source optional wherever it is taken", () => {
+    for (const name of ["testJax", "test", "cluster"]) {
+      expect(functions[name]!.arguments.operatorSource).toMatchObject({ isOptional: true, type: { kind: "OBJECT_KIND", name: "Directory" } });
+    }
+  });
+
+  it("returns an E2eRun from test, with check and documented fields", () => {
+    const run = module.objects.E2eRun! as unknown as {
+      description: string;
+      methods: Record<string, { description: string; returnType: { kind: string; name?: string } }>;
+      properties: Record<string, { description: string; type: { kind: string; name?: string } }>;
+    };
+    expect(run.description).toMatch(/outcome of an end-to-end run/);
+    for (const [name, type] of Object.entries(E2E_RUN)) {
+      expect(run.methods[name]!.description.length).toBeGreaterThan(20);
+      expect(run.methods[name]!.returnType.name ?? run.methods[name]!.returnType.kind).toBe(type);
+    }
+    expect(Object.keys(run.properties).sort()).toEqual(Object.keys(E2E_RUN_FIELDS).sort());
+    for (const [name, type] of Object.entries(E2E_RUN_FIELDS)) {
+      expect(run.properties[name]!.description.length, name).toBeGreaterThan(10);
+      expect(run.properties[name]!.type.name ?? run.properties[name]!.type.kind).toBe(type);
+    }
   });
 
   describe.each(Object.entries(EXPECTED))("%s", (name, expected) => {

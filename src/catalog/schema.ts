@@ -39,13 +39,16 @@ const placedFile = strict({ source: relativePath, target: absolutePath });
 
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
 
-/** Kubernetes resource quantity, e.g. 500m, 1, 768Mi, 1Gi. */
-const quantity = z
-  .union([z.string(), z.number()])
-  .transform(String)
-  .pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, { error: "must be a Kubernetes quantity such as 500m, 1, 768Mi or 1Gi" }));
+/** Kubernetes quantities, as YAML may give them as numbers: CPU (500m, 1) and memory (768Mi, 1Gi). */
+const quantity = (pattern: RegExp, example: string) =>
+  z
+    .union([z.string(), z.number()])
+    .transform(String)
+    .pipe(z.string().regex(pattern, { error: `must be a Kubernetes quantity such as ${example}` }));
+const cpuQuantity = quantity(/^[0-9]+(\.[0-9]+)?m?$/, "250m or 1");
+const memoryQuantity = quantity(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/, "512Mi or 1Gi");
 
-const cpuMemory = strict({ cpu: quantity, memory: quantity });
+const cpuMemory = strict({ cpu: cpuQuantity, memory: memoryQuantity });
 
 export const DefaultsSchema = strict({
   /** Base image for every framework, pinned by tag and digest. */

@@ -1,0 +1,60 @@
+// The commands that build and inspect the cluster, as argv lists with their time bounds.
+// The e2e flow runs them one by one; `cluster` renders them into its terminal's setup.
+import { DOCKER_HOST_ALIAS } from "./kindConfig.js";
+
+export const KIND_CONFIG_PATH = "/e2e/kind.yaml";
+
+/** Seconds each command may take. */
+export const TIMEOUTS = {
+  dockerReady: 60,
+  deleteStale: 120,
+  createCluster: 600,
+  getKubeconfig: 60,
+  nodeReady: 180,
+  loadImage: 600,
+  inspect: 60,
+  apply: 120,
+  crdsEstablished: 120,
+  operatorAvailable: 300,
+} as const;
+
+export const nodeContainer = (clusterName: string) => `${clusterName}-control-plane`;
+
+export function clusterCommands(name: string) {
+  return {
+    dockerReady: ["docker", "info", "--format", "{{.ServerVersion}}"],
+    deleteStale: ["kind", "delete", "cluster", "--name", name],
+    // --retain keeps the node on failure so diagnostics can export its logs; readiness is
+    // awaited by waitNodes, which fails on timeout (kind's own --wait only warns).
+    create: ["kind", "create", "cluster", "--config", KIND_CONFIG_PATH, "--retain", "--wait", "0s"],
+    getKubeconfig: ["kind", "get", "kubeconfig", "--name", name],
+    waitNodes: ["kubectl", "wait", "--for=condition=Ready", "nodes", "--all", `--timeout=${TIMEOUTS.nodeReady}s`],
+    loadImage: (archive: string) => ["kind", "load", "image-archive", archive, "--name", name],
+    nodeImages: ["docker", "exec", nodeContainer(name), "crictl", "images", "-o", "json"],
+  };
+}
+
+/** The kubeconfig rewrite of rewriteKubeconfig, as kubectl commands (for the interactive shell). */
+export function kubeconfigRewriteCommands(name: string, apiServerPort: number): string[][] {
+  return [
+    ["kind", "export", "kubeconfig", "--name", name],
+    ["kubectl", "config", "set-cluster", `kind-${name}`, `--server=https://${DOCKER_HOST_ALIAS}:${apiServerPort}`, "--tls-server-name=localhost"],
+  ];
+}
+
+export function operatorCommands(kustomizationDir: string, deployment: { namespace: string; name: string }) {
+  return {
+    render: ["kubectl", "kustomize", kustomizationDir],
+    apply: ["kubectl", "apply", "--server-side", "-k", kustomizationDir],
+    crdsEstablished: ["kubectl", "wait", "--for=condition=Established", "crd", "--all", `--timeout=${TIMEOUTS.crdsEstablished}s`],
+    available: [
+      "kubectl",
+      "wait",
+      "--for=condition=Available",
+      "-n",
+      deployment.namespace,
+      `deployment/${deployment.name}`,
+      `--timeout=${TIMEOUTS.operatorAvailable}s`,
+    ],
+  };
+}

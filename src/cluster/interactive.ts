@@ -1,0 +1,46 @@
+// The setup a `dagger call cluster terminal` session runs before handing over its shell.
+// It runs inside the terminal's own exec so the cluster lives exactly as long as the shell.
+import { bounded, shellCommand } from "../run/shell.js";
+import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, TIMEOUTS } from "./commands.js";
+
+export interface InteractiveSetup {
+  clusterName: string;
+  apiServerPort: number;
+  /** Tarballs mounted in the container, loaded in order. */
+  archives: string[];
+  operator: { kustomization: string; deployment: { namespace: string; name: string } };
+  /** Folder holding the rendered job manifests. */
+  jobsDir: string;
+}
+
+export function interactiveSetupScript(setup: InteractiveSetup): string {
+  const c = clusterCommands(setup.clusterName);
+  const op = operatorCommands(setup.operator.kustomization, setup.operator.deployment);
+  const run = (argv: string[], seconds: number) => shellCommand(bounded(seconds, argv));
+  const say = (text: string) => `echo ${shellCommand([`== ${text}`])}`;
+  const steps = [
+    say(`creating Kind cluster "${setup.clusterName}"`),
+    `${run(c.deleteStale, TIMEOUTS.deleteStale)} >/dev/null 2>&1 || true`,
+    run(c.create, TIMEOUTS.createCluster),
+    ...kubeconfigRewriteCommands(setup.clusterName, setup.apiServerPort).map((argv) => run(argv, TIMEOUTS.getKubeconfig)),
+    run(c.waitNodes, TIMEOUTS.nodeReady + 20),
+    say("loading images"),
+    ...setup.archives.map((archive) => run(c.loadImage(archive), TIMEOUTS.loadImage)),
+    say(`deploying the operator (${setup.operator.deployment.namespace}/${setup.operator.deployment.name})`),
+    run(op.apply, TIMEOUTS.apply),
+    run(op.crdsEstablished, TIMEOUTS.crdsEstablished + 20),
+    run(op.available, TIMEOUTS.operatorAvailable + 20),
+  ];
+  return [
+    "setup() {",
+    "  set -e",
+    ...steps.map((line) => `  ${line}`),
+    "}",
+    "if (setup); then",
+    `  ${say(`ready: kubectl talks to the cluster; job manifests are in ${setup.jobsDir} (kubectl apply -f ${setup.jobsDir}/<framework>.yaml)`)}`,
+    "else",
+    `  ${say("setup failed (see above); the shell stays open for debugging: docker ps, kind export logs, kubectl get pods -A")}`,
+    "fi",
+    "exec sh",
+  ].join("\n");
+}

@@ -1,0 +1,64 @@
+// Every version the cluster flow depends on, in one place. Each value was copied from a
+// published source (kind release notes, the tools' checksum files, Docker Hub's index);
+// none may be a moving tag.
+
+/** docker:<version>-dind, multi-arch index digest. Runs dockerd for Kind; also the client base (docker CLI). */
+export const DIND_IMAGE =
+  "docker.io/library/docker:29.7.0-dind@sha256:084e385b0c9b7ab35d5a46dfedd033721448c000dbec71adcf13da8a9e71baa8";
+
+export const KIND_VERSION = "v0.32.0";
+
+/**
+ * Node image from the kind v0.32.0 release notes. Kubernetes 1.35 is the newest minor the
+ * Training Operator v1.9 line is tested against upstream (1.33 to 1.35).
+ */
+export const KIND_NODE_IMAGE =
+  "kindest/node:v1.35.5@sha256:ce977ae6d65918d0b58a5f8b5e940429c2ce42fa3a5619ec2bbc60b949c0ac95";
+
+/** kubectl one minor above the node, inside the supported version skew. */
+export const KUBECTL_VERSION = "v1.36.3";
+
+export type Arch = "amd64" | "arm64";
+
+export interface PinnedBinary {
+  name: string;
+  url: string;
+  sha256: string;
+}
+
+const KIND_SHA256: Record<Arch, string> = {
+  amd64: "50030de23cf40a18505f20426f6a8506bedf13c6e509244bd1fa9463721b0f54",
+  arm64: "b92cd615e97585de8ddade28ed5cd7feb4248d717c233eea5b03c37298900f5d",
+};
+
+const KUBECTL_SHA256: Record<Arch, string> = {
+  amd64: "ebbd080e7c2e275093b55915722043257eb24004363e20acb3c4d71919f88336",
+  arm64: "3d86f24401c41ae5a46ac50eef8865fe891d3647d324a0836f6c63757a126e62",
+};
+
+export function kindBinary(arch: Arch): PinnedBinary {
+  return {
+    name: "kind",
+    url: `https://github.com/kubernetes-sigs/kind/releases/download/${KIND_VERSION}/kind-linux-${arch}`,
+    sha256: KIND_SHA256[arch],
+  };
+}
+
+export function kubectlBinary(arch: Arch): PinnedBinary {
+  return {
+    name: "kubectl",
+    url: `https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${arch}/kubectl`,
+    sha256: KUBECTL_SHA256[arch],
+  };
+}
+
+/** The engine's platform (e.g. "linux/arm64/v8") as one of the architectures the pins cover. */
+export function archOf(platform: string): Arch {
+  const [os, arch] = platform.split("/");
+  if (os === "linux" && (arch === "amd64" || arch === "arm64")) return arch;
+  throw new Error(`the engine's platform "${platform}" is not supported: kind and kubectl are pinned for linux/amd64 and linux/arm64`);
+}
+
+/** Training Operator v1 line (JAXJob appeared in v1.9.0). */
+export const OPERATOR_REPOSITORY = "https://github.com/kubeflow/trainer.git";
+export const OPERATOR_VERSION = "v1.9.4";

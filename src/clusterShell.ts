@@ -1,0 +1,53 @@
+// `cluster`: a client container whose terminal creates a Kind cluster with the operator
+// and the framework images, then opens a shell with kubectl pointed at it.
+import { randomUUID } from "node:crypto";
+import type { Container, Directory } from "@dagger.io/dagger";
+import { KIND_CONFIG_PATH } from "./cluster/commands.js";
+import { clientContainer, dockerService } from "./cluster/docker.js";
+import { interactiveSetupScript } from "./cluster/interactive.js";
+import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, renderKindConfig } from "./cluster/kindConfig.js";
+import { frameworkImage, imageTarball } from "./images.js";
+import { renderJob } from "./jobs/manifest.js";
+import { operatorInstall, prepareOperator } from "./operator/deploy.js";
+
+export const JOBS_DIR = "/e2e/jobs";
+
+export interface ClusterShellOptions {
+  frameworks: string[];
+  operatorSource?: Directory;
+  buildOperator: boolean;
+  nodeImage: string;
+}
+
+export async function clusterShell(source: Directory, options: ClusterShellOptions): Promise<Container> {
+  const runId = randomUUID();
+  const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name)));
+  const operator = await prepareOperator(options.operatorSource, options.buildOperator);
+  const service = dockerService(runId, DEFAULT_API_SERVER_PORT);
+  const install = await operatorInstall(await clientContainer(service, runId), operator);
+
+  let client = install.client.withNewFile(
+    KIND_CONFIG_PATH,
+    renderKindConfig({ name: DEFAULT_CLUSTER_NAME, nodeImage: options.nodeImage, apiServerPort: DEFAULT_API_SERVER_PORT }),
+  );
+  const archives: string[] = [];
+  for (const image of images) {
+    const path = `/images/${image.entry.name}.tar`;
+    client = client
+      .withMountedFile(path, imageTarball(image.container, image.plan))
+      .withNewFile(`${JOBS_DIR}/${image.entry.name}.yaml`, renderJob(image.entry, image.plan.reference).yaml);
+    archives.push(path);
+  }
+  if (operator.image) {
+    client = client.withMountedFile("/images/operator.tar", operator.image.file);
+    archives.push("/images/operator.tar");
+  }
+  const script = interactiveSetupScript({
+    clusterName: DEFAULT_CLUSTER_NAME,
+    apiServerPort: DEFAULT_API_SERVER_PORT,
+    archives,
+    operator: { kustomization: install.kustomization, deployment: install.deployment },
+    jobsDir: JOBS_DIR,
+  });
+  return client.withDefaultTerminalCmd(["sh", "-c", script]);
+}

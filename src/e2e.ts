@@ -1,0 +1,156 @@
+// The end-to-end run: named, timed steps over one context, from catalog to report.
+// Kind's `create` is the model: small actions in order, each saying what failed.
+import { randomUUID } from "node:crypto";
+import { dag, type Directory, type Service } from "@dagger.io/dagger";
+import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe } from "./cluster/docker.js";
+import { mustExecute } from "./cluster/exec.js";
+import { KindCluster, type ImageArchive } from "./cluster/kind.js";
+import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from "./cluster/kindConfig.js";
+import { KIND_VERSION } from "./cluster/pins.js";
+import { GIB, jobConcurrency, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
+import { frameworkImage, imageTarball, type FrameworkImage } from "./images.js";
+import { collectDiagnostics } from "./jobs/collect.js";
+import { renderJob, type RenderedJob } from "./jobs/manifest.js";
+import { describeResults } from "./jobs/results.js";
+import { runJob } from "./jobs/run.js";
+import { deployOperator, prepareOperator } from "./operator/deploy.js";
+import type { OperatorDeployment } from "./operator/plan.js";
+import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
+import { asStepFailure, RunRecorder, settleWithLimit } from "./run/steps.js";
+
+export interface E2eOptions {
+  frameworks: string[];
+  tag?: string;
+  revision?: string;
+  operatorSource?: Directory;
+  buildOperator: boolean;
+  /** Empty: the node image pinned for this kind release. */
+  nodeImage?: string;
+  /** The command that keeps the report, quoted in the failure message. */
+  reportCommand: string;
+}
+
+export interface E2eOutcome {
+  report: RunReport;
+  summary: string;
+  /** Empty when the run passed. */
+  message: string;
+  /** summary.txt, result.json and, after a failure in the cluster, diagnostics/. */
+  reportDir: Directory;
+}
+
+export async function runE2e(source: Directory, options: E2eOptions): Promise<E2eOutcome> {
+  const recorder = new RunRecorder();
+  const runId = randomUUID();
+  const nodeImage = resolveNodeImage(options.nodeImage);
+  const frameworks: FrameworkReport[] = options.frameworks.map((framework) => ({
+    framework,
+    image: "",
+    job: "",
+    status: "not run",
+    detail: "",
+    results: [],
+  }));
+  const report: RunReport = {
+    ok: false,
+    operator: "not deployed",
+    cluster: `kind ${KIND_VERSION}, ${nodeImage.split("@")[0]}`,
+    frameworks,
+    steps: recorder.steps,
+    failures: [],
+    diagnosticsCollected: false,
+  };
+  const record = (step: string, error: unknown) => report.failures.push(failureOf(asStepFailure(step, error)));
+  let diagnostics: Directory | undefined;
+
+  // Bad input fails here, before anything is built, with the argument or file it concerns.
+  const { images, operator } = await recorder.step("check inputs", async () => ({
+    images: await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }))),
+    operator: await prepareOperator(options.operatorSource, options.buildOperator),
+  }));
+  const jobs: RenderedJob[] = images.map((image) => renderJob(image.entry, image.plan.reference));
+  images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
+  report.operator = operator.description;
+
+  try {
+    const archives = await recorder.step("build images", () => buildArchives(images, operator.image));
+
+    const concurrency = await recorder.step("preflight", async () => {
+      const facts = parseEngineFacts(await mustExecute(engineFactsProbe(), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
+      const memory = images.map((i) => jobMemoryBytes(i.entry.spec.job.resources.limits.memory, i.entry.job.replicas));
+      const problems = preflightProblems(facts, runNeeds(memory, archives.map((a) => a.size)));
+      if (problems.length > 0) throw new Error(`the engine cannot host this run:\n${problems.join("\n")}`);
+      const limit = jobConcurrency(usableMemory(facts), memory);
+      recorder.note(`memory ${(usableMemory(facts) / GIB).toFixed(1)} GiB available, disk ${(facts.diskAvailableBytes / GIB).toFixed(1)} GiB free; up to ${limit} job(s) at once`);
+      return limit;
+    });
+
+    const service: Service = dockerService(runId, DEFAULT_API_SERVER_PORT);
+    await recorder.step("start docker service", () => service.start());
+    let cluster: KindCluster | undefined;
+    let deployment: OperatorDeployment | undefined;
+    try {
+      cluster = KindCluster.attach(await clientContainer(service, runId), { name: DEFAULT_CLUSTER_NAME, nodeImage, apiServerPort: DEFAULT_API_SERVER_PORT });
+      const bare = cluster;
+      cluster = await recorder.step("create cluster", () => bare.create((l) => recorder.note(l)));
+      const live = cluster;
+      await recorder.step("load images", () => live.loadImages(archives, (l) => recorder.note(l)));
+      deployment = await recorder.step("deploy operator", () => deployOperator(live, operator));
+
+      const started = images.map(() => 0);
+      const settled = await settleWithLimit(
+        images.map((image, i) => () => {
+          started[i] = Date.now();
+          return recorder.step(`run ${image.entry.name} job`, () => runJob(live, image.entry, jobs[i]!, (l) => recorder.note(l)));
+        }),
+        concurrency,
+      );
+      settled.forEach((outcome, i) => {
+        const fw = frameworks[i]!;
+        fw.seconds = (Date.now() - started[i]!) / 1000;
+        if (outcome.status === "fulfilled") {
+          Object.assign(fw, { status: "passed", detail: outcome.value.state.detail, results: describeResults(outcome.value.results) });
+        } else {
+          const failure = asStepFailure(`run ${fw.framework} job`, outcome.reason);
+          Object.assign(fw, { status: "failed", detail: failure.reason });
+          report.failures.push(failureOf(failure));
+        }
+      });
+    } catch (error) {
+      record("cluster", error);
+    } finally {
+      // Collected before the service stops: the cluster lives only as long as it does.
+      if (report.failures.length > 0 && cluster) {
+        const target = cluster;
+        diagnostics = await recorder
+          .step("collect diagnostics", () =>
+            collectDiagnostics(target, { clusterName: DEFAULT_CLUSTER_NAME, operator: deployment, jobs: images.map((image, i) => ({ framework: image.entry.name, job: jobs[i]! })) }),
+          )
+          .catch(() => undefined);
+        report.diagnosticsCollected = diagnostics !== undefined;
+      }
+      await service.stop().catch((error: Error) => recorder.note(`stopping the docker service: ${error.message}`));
+    }
+  } catch (error) {
+    record("e2e", error);
+  }
+
+  report.ok = report.failures.length === 0 && frameworks.every((f) => f.status === "passed");
+  const summary = renderSummary(report);
+  let reportDir = dag.directory().withNewFile("summary.txt", summary).withNewFile("result.json", JSON.stringify(report, null, 2) + "\n");
+  if (diagnostics) reportDir = reportDir.withDirectory("diagnostics", diagnostics);
+  return { report, summary, message: report.ok ? "" : failureMessage(report, options.reportCommand), reportDir };
+}
+
+interface BuiltArchive extends ImageArchive {
+  size: number;
+}
+
+/** Builds every image concurrently; each tarball's size feeds the disk preflight. */
+async function buildArchives(images: FrameworkImage[], operatorImage?: ImageArchive): Promise<BuiltArchive[]> {
+  const archives: ImageArchive[] = [
+    ...images.map((image) => ({ reference: image.plan.reference, file: imageTarball(image.container, image.plan) })),
+    ...(operatorImage ? [operatorImage] : []),
+  ];
+  return Promise.all(archives.map(async (archive) => ({ ...archive, size: await archive.file.size() })));
+}

@@ -1,0 +1,220 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, TIMEOUTS } from "../src/cluster/commands.js";
+import { interactiveSetupScript } from "../src/cluster/interactive.js";
+import { renderKindConfig, resolveNodeImage, rewriteKubeconfig } from "../src/cluster/kindConfig.js";
+import { missingImages, parseCrictlImages } from "../src/cluster/nodeImages.js";
+import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_VERSION, kindBinary, KUBECTL_VERSION, kubectlBinary } from "../src/cluster/pins.js";
+import {
+  GIB,
+  jobConcurrency,
+  jobMemoryBytes,
+  MIB,
+  parseEngineFacts,
+  preflightProblems,
+  quantityBytes,
+  runNeeds,
+  usableMemory,
+} from "../src/cluster/preflight.js";
+import { fixture } from "./helpers/fixtures.js";
+import { shellSyntaxErrors } from "./helpers/shell.js";
+
+describe("pins", () => {
+  it("pin every image by digest and name no moving tag", () => {
+    for (const image of [DIND_IMAGE, KIND_NODE_IMAGE]) {
+      expect(image).toMatch(/^[^@]+:v?[0-9][^@:]*@sha256:[a-f0-9]{64}$/);
+      expect(image).not.toMatch(/latest/);
+    }
+  });
+
+  it("verify kind and kubectl by sha256 for both architectures", () => {
+    for (const arch of ["amd64", "arm64"] as const) {
+      for (const binary of [kindBinary(arch), kubectlBinary(arch)]) {
+        expect(binary.sha256).toMatch(/^[a-f0-9]{64}$/);
+        expect(binary.url).toMatch(new RegExp(`linux[-/]${arch}`));
+      }
+    }
+    expect(kindBinary("amd64").url).toBe(`https://github.com/kubernetes-sigs/kind/releases/download/${KIND_VERSION}/kind-linux-amd64`);
+    expect(kubectlBinary("arm64").url).toBe(`https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/arm64/kubectl`);
+    expect(kindBinary("amd64").sha256).not.toBe(kindBinary("arm64").sha256);
+  });
+
+  it("keep kubectl within one minor version of the node", () => {
+    const minor = (v: string) => Number(/v1\.(\d+)\./.exec(v)![1]);
+    expect(Math.abs(minor(KUBECTL_VERSION) - minor(KIND_NODE_IMAGE.split(":")[1]!))).toBeLessThanOrEqual(1);
+  });
+
+  it("map the engine platform to an architecture, refusing others clearly", () => {
+    expect(archOf("linux/amd64")).toBe("amd64");
+    expect(archOf("linux/arm64/v8")).toBe("arm64");
+    expect(() => archOf("linux/s390x")).toThrow(/"linux\/s390x" is not supported: kind and kubectl are pinned for linux\/amd64 and linux\/arm64/);
+  });
+});
+
+describe("kind config", () => {
+  const config = parse(renderKindConfig({ name: "e2e", nodeImage: KIND_NODE_IMAGE, apiServerPort: 6443 }));
+
+  it("listens on every address of the Docker service at a fixed port", () => {
+    expect(config).toMatchObject({ kind: "Cluster", apiVersion: "kind.x-k8s.io/v1alpha4", name: "e2e" });
+    expect(config.networking).toEqual({ apiServerAddress: "0.0.0.0", apiServerPort: 6443 });
+  });
+
+  it("runs one node on the digest-pinned image", () => {
+    expect(config.nodes).toEqual([{ role: "control-plane", image: KIND_NODE_IMAGE }]);
+  });
+
+  it("refuses a bad cluster name or port", () => {
+    expect(() => renderKindConfig({ name: "E2E_x", nodeImage: KIND_NODE_IMAGE, apiServerPort: 6443 })).toThrow(/RFC 1123/);
+    expect(() => renderKindConfig({ name: "e2e", nodeImage: KIND_NODE_IMAGE, apiServerPort: 80 })).toThrow(/between 1024 and 65535/);
+  });
+});
+
+describe("--node-image", () => {
+  it("defaults to the pinned node image", () => {
+    expect(resolveNodeImage("")).toBe(KIND_NODE_IMAGE);
+  });
+  it("accepts another digest-pinned image", () => {
+    const other = "kindest/node:v1.34.8@sha256:02722c2dedddcfc00febf5d27fbeb9b7b2c14294c82109ff4a85d89ac9ba3256";
+    expect(resolveNodeImage(other)).toBe(other);
+  });
+  it.each(["kindest/node:v1.35.5", "kindest/node:latest@sha256:" + "a".repeat(64)])("refuses %s, naming the argument", (image) => {
+    expect(() => resolveNodeImage(image)).toThrow(/^--node-image: /);
+  });
+});
+
+describe("kubeconfig rewrite", () => {
+  const rewritten = parse(rewriteKubeconfig(fixture("kind-kubeconfig.yaml"), "docker", 6443));
+
+  it("points the cluster at the service alias, verifying TLS against localhost", () => {
+    expect(rewritten.clusters[0].cluster.server).toBe("https://docker:6443");
+    expect(rewritten.clusters[0].cluster["tls-server-name"]).toBe("localhost");
+  });
+
+  it("keeps the credentials and contexts", () => {
+    const original = parse(fixture("kind-kubeconfig.yaml"));
+    expect(rewritten.clusters[0].cluster["certificate-authority-data"]).toBe(original.clusters[0].cluster["certificate-authority-data"]);
+    expect(rewritten.users).toEqual(original.users);
+    expect(rewritten["current-context"]).toBe("kind-e2e");
+  });
+
+  it("matches the interactive shell's kubectl rewrite", () => {
+    const [, setCluster] = kubeconfigRewriteCommands("e2e", 6443);
+    expect(setCluster).toEqual(["kubectl", "config", "set-cluster", "kind-e2e", "--server=https://docker:6443", "--tls-server-name=localhost"]);
+  });
+
+  it("refuses a kubeconfig without clusters", () => {
+    expect(() => rewriteKubeconfig("apiVersion: v1\nkind: Config\n", "docker", 6443)).toThrow(/no clusters/);
+  });
+});
+
+describe("node images", () => {
+  const present = parseCrictlImages(fixture("crictl-images.json"));
+
+  it("reads the references from crictl", () => {
+    expect(present).toContain("docker.io/kubeflow-ci/jax-e2e:c-0123456789abcdef");
+    expect(present).toContain("registry.k8s.io/pause:3.10");
+  });
+
+  it("passes when every reference is present", () => {
+    expect(missingImages(["docker.io/kubeflow-ci/jax-e2e:c-0123456789abcdef"], present, "e2e-control-plane")).toEqual([]);
+  });
+
+  it("names both the expected reference and what the node has", () => {
+    const [problem] = missingImages(["docker.io/kubeflow-ci/jax-e2e:pr-7"], present, "e2e-control-plane");
+    expect(problem).toMatch(/^image docker.io\/kubeflow-ci\/jax-e2e:pr-7 is not in node e2e-control-plane after kind load/);
+    expect(problem).toContain("docker.io/kubeflow-ci/jax-e2e:c-0123456789abcdef");
+  });
+
+  it("points at the lost annotation when the node holds anonymous imports", () => {
+    const [problem] = missingImages(["docker.io/x/y:1"], ["import-2026-11-29@sha256:" + "a".repeat(64)], "e2e-control-plane");
+    expect(problem).toMatch(/io.containerd.image.name/);
+  });
+});
+
+describe("preflight", () => {
+  const facts = parseEngineFacts(fixture("engine-facts.txt"));
+
+  it("reads memory and disk from the probe's output", () => {
+    expect(facts.memAvailableBytes).toBe(13580252 * 1024);
+    expect(facts.cgroupAvailableBytes).toBeUndefined();
+    expect(facts.diskAvailableBytes).toBe(14650276 * 1024);
+  });
+
+  it("caps memory by a cgroup limit", () => {
+    const limited = parseEngineFacts(fixture("engine-facts.txt").replace("max\n104857600", String(3 * GIB) + "\n" + String(GIB)));
+    expect(usableMemory(limited)).toBe(2 * GIB);
+  });
+
+  it("passes a JAX run on a GitHub runner sized engine", () => {
+    const needs = runNeeds([jobMemoryBytes("512Mi", { Worker: 2 })], [400 * MIB]);
+    expect(needs.memoryBytes).toBe(4 * GIB); // the floor
+    expect(preflightProblems(facts, needs)).toEqual([]);
+  });
+
+  it("refuses memory below the threshold, saying what it found and what it needs", () => {
+    const low = { ...facts, memAvailableBytes: 3 * GIB };
+    const [problem] = preflightProblems(low, runNeeds([GIB], [400 * MIB]));
+    expect(problem).toMatch(/^memory: the engine has 3\.0 GiB available, this run needs at least 4\.0 GiB/);
+  });
+
+  it("refuses a disk too small for the images", () => {
+    const [problem] = preflightProblems({ ...facts, diskAvailableBytes: 3 * GIB }, runNeeds([GIB], [GIB]));
+    expect(problem).toMatch(/^disk: 3\.0 GiB free where the engine keeps the cluster, this run needs 6\.0 GiB/);
+  });
+
+  it("says what is wrong when the probe output is unreadable", () => {
+    expect(() => parseEngineFacts("MemTotal: 1 kB\n---\n---\n")).toThrow(/no MemAvailable/);
+    expect(() => parseEngineFacts("MemAvailable: 1 kB\n---\nmax\n---\ngarbage")).toThrow(/cannot read free disk/);
+  });
+
+  it("parses memory quantities", () => {
+    expect(quantityBytes("512Mi")).toBe(512 * MIB);
+    expect(quantityBytes("1Gi")).toBe(GIB);
+    expect(quantityBytes("1.5Gi")).toBe(1.5 * GIB);
+    expect(quantityBytes("500M")).toBe(500e6);
+    expect(() => quantityBytes("lots")).toThrow(/not a memory quantity/);
+  });
+
+  it("derives how many jobs run at once from available memory", () => {
+    const jobs = [GIB, GIB, 2 * GIB];
+    expect(jobConcurrency(16 * GIB, jobs)).toBe(3);
+    expect(jobConcurrency(6 * GIB, jobs)).toBe(2);
+    expect(jobConcurrency(4 * GIB, jobs)).toBe(1);
+    expect(jobConcurrency(2.5 * GIB, jobs)).toBe(1); // never zero: jobs run one by one
+    expect(jobConcurrency(8 * GIB, [])).toBe(1);
+  });
+});
+
+describe("commands", () => {
+  it("bound every cluster command", () => {
+    for (const seconds of Object.values(TIMEOUTS)) expect(seconds).toBeGreaterThan(0);
+    const c = clusterCommands("e2e");
+    expect(c.create).toContain("--retain");
+    expect(c.waitNodes).toContain(`--timeout=${TIMEOUTS.nodeReady}s`);
+    expect(operatorCommands("/operator", { namespace: "kubeflow", name: "training-operator" }).available).toEqual([
+      "kubectl",
+      "wait",
+      "--for=condition=Available",
+      "-n",
+      "kubeflow",
+      "deployment/training-operator",
+      `--timeout=${TIMEOUTS.operatorAvailable}s`,
+    ]);
+    expect(operatorCommands("/operator", { namespace: "kubeflow", name: "x" }).apply).toEqual(["kubectl", "apply", "--server-side", "-k", "/operator"]);
+  });
+
+  it("render the interactive setup as a valid shell script that ends in a shell", () => {
+    const script = interactiveSetupScript({
+      clusterName: "e2e",
+      apiServerPort: 6443,
+      archives: ["/images/jax.tar", "/images/it's odd.tar"],
+      operator: { kustomization: "/operator/manifests/overlays/standalone", deployment: { namespace: "kubeflow", name: "training-operator" } },
+      jobsDir: "/e2e/jobs",
+    });
+    expect(shellSyntaxErrors(script)).toBe("");
+    expect(script).toContain("timeout 600 kind create cluster --config /e2e/kind.yaml --retain --wait 0s");
+    expect(script).toContain("kind load image-archive '/images/it'\\''s odd.tar' --name e2e");
+    expect(script).toContain("--tls-server-name=localhost");
+    expect(script.trimEnd().endsWith("exec sh")).toBe(true);
+  });
+});

@@ -1,0 +1,161 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { fsReader } from "../src/catalog/fsReader.js";
+import { loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
+import { diagnosticCommands, diagnosticsScript } from "../src/jobs/diagnostics.js";
+import { FRAMEWORK_LABEL, renderJob, type RenderedJob } from "../src/jobs/manifest.js";
+import { describeResults, parseResultLine } from "../src/jobs/results.js";
+import { FATAL_WAITING_REASONS, jobState, podNames } from "../src/jobs/status.js";
+import { REPO_ROOT } from "./helpers/catalogFixture.js";
+import { fixture } from "./helpers/fixtures.js";
+import { shellSyntaxErrors } from "./helpers/shell.js";
+
+const IMAGE = "docker.io/kubeflow-ci/jax-e2e:c-0123456789abcdef";
+let jax: CatalogEntry;
+let job: RenderedJob;
+
+beforeAll(async () => {
+  jax = await loadFramework(fsReader(REPO_ROOT), "jax");
+  job = renderJob(jax, IMAGE);
+});
+
+describe("job manifest", () => {
+  it("is the catalog's JAXJob with this run's image and the catalog's resources", () => {
+    const manifest = parse(job.yaml);
+    expect(manifest.apiVersion).toBe("kubeflow.org/v1");
+    expect(manifest.kind).toBe("JAXJob");
+    const worker = manifest.spec.jaxReplicaSpecs.Worker;
+    expect(worker.replicas).toBe(2);
+    const [container] = worker.template.spec.containers;
+    expect(container).toMatchObject({ name: "jax", image: IMAGE, imagePullPolicy: "IfNotPresent" });
+    expect(container.resources).toEqual(jax.spec.job.resources);
+    expect(container.ports).toEqual([{ name: "jaxjob-port", containerPort: 6666 }]);
+  });
+
+  it("labels the job and its pods so one selector finds them", () => {
+    const manifest = parse(job.yaml);
+    expect(manifest.metadata.labels[FRAMEWORK_LABEL]).toBe("jax");
+    expect(manifest.spec.jaxReplicaSpecs.Worker.template.metadata.labels[FRAMEWORK_LABEL]).toBe("jax");
+    expect(job).toMatchObject({ kind: "JAXJob", name: "jax-e2e", namespace: "default", resource: "jaxjob.kubeflow.org", selector: `${FRAMEWORK_LABEL}=jax` });
+  });
+
+  it("leaves the catalog's template untouched", () => {
+    const container = (jax.job.manifest as any).spec.jaxReplicaSpecs.Worker.template.spec.containers[0];
+    expect(container.image).toBeUndefined();
+  });
+});
+
+describe("job state from kubectl output", () => {
+  it("Succeeded", () => {
+    expect(jobState(fixture("jaxjob-succeeded.json"), "JAXJob", "jax-e2e")).toEqual({
+      phase: "succeeded",
+      detail: "Succeeded (JAXJobSucceeded): JAXJob default/jax-e2e successfully completed.",
+    });
+  });
+
+  it("Failed, with the operator's reason", () => {
+    const state = jobState(fixture("jaxjob-failed.json"), "JAXJob", "jax-e2e");
+    expect(state.phase).toBe("failed");
+    expect(state.detail).toBe("Failed (JAXJobFailed): JAXJob jax-e2e is failed because 1 Worker replica(s) failed.");
+  });
+
+  it("fails early on an image the node does not have", () => {
+    const state = jobState(fixture("jaxjob-image-pull-error.json"), "JAXJob", "jax-e2e");
+    expect(state.phase).toBe("failed");
+    expect(state.detail).toMatch(/^pod jax-e2e-worker-0, container jax: ErrImagePull: failed to pull/);
+  });
+
+  it("fails early on a pod that does not fit the node", () => {
+    const state = jobState(fixture("jaxjob-unschedulable.json"), "JAXJob", "jax-e2e");
+    expect(state).toMatchObject({ phase: "failed" });
+    expect(state.detail).toMatch(/^pod jax-e2e-worker-1 cannot be scheduled: 0\/1 nodes are available: 1 Insufficient memory/);
+  });
+
+  it("keeps waiting while pods start", () => {
+    expect(jobState(fixture("jaxjob-running.json"), "JAXJob", "jax-e2e")).toEqual({ phase: "running", detail: "Running; pods: 1 Running, 1 Pending" });
+    expect(FATAL_WAITING_REASONS.has("ContainerCreating")).toBe(false);
+  });
+
+  it("waits for a job the operator has not picked up yet", () => {
+    expect(jobState('{"kind":"List","items":[]}', "JAXJob", "jax-e2e")).toEqual({ phase: "pending", detail: "JAXJob jax-e2e not found yet" });
+  });
+
+  it("lists the job's pods", () => {
+    expect(podNames(fixture("jaxjob-succeeded.json"))).toEqual(["jax-e2e-worker-0", "jax-e2e-worker-1"]);
+  });
+});
+
+describe("payload results", () => {
+  const log = [
+    "[e2e +0.5s] jax 0.10.2: process 0 of 2 joining jax-e2e-worker-0:6666 (timeout 60s)",
+    "[Gloo] Rank 0 is connected to 1 peer ranks. Expected number of connected peer ranks is : 1",
+    'E2E_RESULT {"collective_value":3.0,"framework":"jax","ok":true,"process_count":2,"process_id":0}',
+  ].join("\n");
+
+  it("reads the result line among framework log noise", () => {
+    expect(parseResultLine(log)).toEqual({ collective_value: 3, framework: "jax", ok: true, process_count: 2, process_id: 0 });
+  });
+
+  it("treats a missing or garbled line as no result", () => {
+    expect(parseResultLine("Traceback (most recent call last):\n  ...")).toBeUndefined();
+    expect(parseResultLine("E2E_RESULT {not json")).toBeUndefined();
+  });
+
+  it("describes each pod's outcome", () => {
+    expect(
+      describeResults({
+        "jax-e2e-worker-0": parseResultLine(log),
+        "jax-e2e-worker-1": { ok: false, error: "sum over all devices is 2.0, expected 3.0" },
+        "jax-e2e-worker-2": undefined,
+      }),
+    ).toEqual([
+      "jax-e2e-worker-0: ok collective_value=3 process_count=2 process_id=0",
+      "jax-e2e-worker-1: FAILED: sum over all devices is 2.0, expected 3.0",
+      "jax-e2e-worker-2: no result line",
+    ]);
+  });
+});
+
+describe("diagnostics", () => {
+  const target = () => ({
+    clusterName: "e2e",
+    operator: { namespace: "kubeflow", name: "training-operator", image: "ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8" },
+    jobs: [{ framework: "jax", job }],
+  });
+
+  it("covers the cluster, the operator and each framework's job and pods", () => {
+    const files = diagnosticCommands(target()).map((c) => c.file);
+    expect(files).toEqual([
+      "cluster/nodes.txt",
+      "cluster/resources.txt",
+      "cluster/events.txt",
+      "cluster/node-images.txt",
+      "operator/describe.txt",
+      "operator/logs.txt",
+      "operator/logs-previous.txt",
+      "jax/job.yaml",
+      "jax/job-describe.txt",
+      "jax/pods-describe.txt",
+      "jax/pods.log",
+    ]);
+  });
+
+  it("selects the framework's pods and the operator's logs", () => {
+    const commands = diagnosticCommands(target());
+    expect(commands.find((c) => c.file === "jax/pods.log")!.argv).toEqual(expect.arrayContaining(["-l", `${FRAMEWORK_LABEL}=jax`, "--prefix"]));
+    expect(commands.find((c) => c.file === "operator/logs.txt")!.argv).toEqual(expect.arrayContaining(["deployment/training-operator", "-n", "kubeflow"]));
+  });
+
+  it("skips the operator when it was never deployed", () => {
+    const files = diagnosticCommands({ ...target(), operator: undefined }).map((c) => c.file);
+    expect(files.some((f) => f.startsWith("operator/"))).toBe(false);
+  });
+
+  it("is one bounded, best-effort, syntactically valid script ending in kind export logs", () => {
+    const script = diagnosticsScript(diagnosticCommands(target()), "e2e");
+    expect(shellSyntaxErrors(script)).toBe("");
+    expect(script).toContain("timeout 60 kubectl logs -n kubeflow deployment/training-operator --all-containers --tail=-1 > /diagnostics/operator/logs.txt 2>&1 ||");
+    expect(script).toContain("timeout 120 kind export logs /diagnostics/kind --name e2e");
+    expect(script.trimEnd().endsWith("exit 0")).toBe(true);
+  });
+});

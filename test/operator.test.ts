@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { findOperatorDeployment, imageName, imageOverrideKustomization, operatorImageTag, operatorSourceProblem } from "../src/operator/plan.js";
+import { fixture } from "./helpers/fixtures.js";
+
+describe("--operator-source", () => {
+  it("is refused without the standalone overlay, saying what to pass", () => {
+    const problem = operatorSourceProblem({ overlay: false, dockerfile: true }, false);
+    expect(problem?.message).toMatch(/^--operator-source: manifests\/overlays\/standalone\/kustomization.yaml not found: pass a Training Operator v1 checkout/);
+  });
+
+  it("needs the Dockerfile only with --build-operator", () => {
+    expect(operatorSourceProblem({ overlay: true, dockerfile: false }, false)).toBeUndefined();
+    expect(operatorSourceProblem({ overlay: true, dockerfile: false }, true)?.message).toMatch(
+      /^--operator-source: build\/images\/training-operator\/Dockerfile not found, so --build-operator cannot build/,
+    );
+  });
+});
+
+describe("operator deployment", () => {
+  it("is found in the rendered standalone overlay", () => {
+    expect(findOperatorDeployment(fixture("standalone-rendered.yaml"))).toEqual({
+      namespace: "kubeflow",
+      name: "training-operator",
+      image: "ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8",
+    });
+  });
+
+  it("is an error to be missing", () => {
+    expect(() => findOperatorDeployment("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kubeflow\n")).toThrow(/no operator Deployment with an image \(found 0 Deployment\(s\): none\)/);
+  });
+});
+
+describe("image override", () => {
+  it("strips tags and digests the way kustomize matches names", () => {
+    expect(imageName("ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8")).toBe("ghcr.io/kubeflow/training-v1/training-operator");
+    expect(imageName("localhost:5000/op@sha256:" + "a".repeat(64))).toBe("localhost:5000/op");
+    expect(imageName("localhost:5000/op:1")).toBe("localhost:5000/op");
+    expect(imageName("kubeflow/training-operator")).toBe("kubeflow/training-operator");
+  });
+
+  it("tags a built operator by its source digest", () => {
+    expect(operatorImageTag("sha256:" + "0123456789abcdef".repeat(4))).toBe("src-0123456789abcdef");
+    expect(() => operatorImageTag("not-a-digest")).toThrow(/not a sha256 digest/);
+  });
+
+  it("layers on the overlay without editing it", () => {
+    const deployment = findOperatorDeployment(fixture("standalone-rendered.yaml"));
+    const kustomization = parse(
+      imageOverrideKustomization("../../operator/manifests/overlays/standalone", deployment, {
+        name: "docker.io/kubeflow-ci/training-operator",
+        tag: "src-0123456789abcdef",
+      }),
+    );
+    expect(kustomization).toEqual({
+      apiVersion: "kustomize.config.k8s.io/v1beta1",
+      kind: "Kustomization",
+      resources: ["../../operator/manifests/overlays/standalone"],
+      images: [{ name: "ghcr.io/kubeflow/training-v1/training-operator", newName: "docker.io/kubeflow-ci/training-operator", newTag: "src-0123456789abcdef" }],
+    });
+  });
+});
