@@ -1,0 +1,77 @@
+// The GitHub workflows: every catalog framework has an e2e job, the Dagger version
+// matches dagger.json, actions are pinned to release tags, every job is bounded.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { fsReader } from "../src/catalog/fsReader.js";
+import { listFrameworks } from "../src/catalog/loader.js";
+import { REPO_ROOT } from "./helpers/catalogFixture.js";
+
+const WORKFLOWS = join(REPO_ROOT, ".github", "workflows");
+const workflows = readdirSync(WORKFLOWS)
+  .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
+  .map((file) => ({ file, doc: parse(readFileSync(join(WORKFLOWS, file), "utf8")) as any }));
+const e2e = workflows.find((w) => w.file === "e2e.yml")!.doc;
+
+describe("e2e workflow", () => {
+  it("has a matrix entry for every framework in the catalog, and no other", async () => {
+    const catalog = await listFrameworks(fsReader(REPO_ROOT));
+    expect([...e2e.jobs.e2e.strategy.matrix.framework].sort()).toEqual(catalog);
+  });
+
+  it("uses the Dagger release that dagger.json pins", () => {
+    const engine = JSON.parse(readFileSync(join(REPO_ROOT, "dagger.json"), "utf8")).engineVersion as string;
+    expect(`v${e2e.env.DAGGER_VERSION}`).toBe(engine);
+    const step = e2e.jobs.e2e.steps.find((s: any) => String(s.uses).startsWith("dagger/dagger-for-github@"));
+    expect(step.with.version).toBe("${{ env.DAGGER_VERSION }}");
+  });
+
+  it("calls the module's test function with a per-PR tag and keeps the report", () => {
+    const step = e2e.jobs.e2e.steps.find((s: any) => String(s.uses).startsWith("dagger/dagger-for-github@"));
+    expect(step.with.call).toBe("test --framework ${{ matrix.framework }} --tag ${{ env.IMAGE_TAG }} --revision ${{ github.sha }} report -o e2e-report");
+    expect(e2e.env.IMAGE_TAG).toContain("format('pr-{0}', github.event.pull_request.number)");
+    expect(e2e.env.IMAGE_TAG).toContain("github.sha");
+  });
+
+  it("frees disk before the run, writes the summary and uploads the report on failure", () => {
+    const names = e2e.jobs.e2e.steps.map((s: any) => s.name ?? s.uses);
+    const index = (prefix: string) => names.findIndex((n: string) => n.startsWith(prefix));
+    expect(index("Free runner disk")).toBeLessThan(index("dagger call test"));
+    const summary = e2e.jobs.e2e.steps[index("Job summary")];
+    expect(summary.if).toBe("always()");
+    expect(summary.run).toContain("GITHUB_STEP_SUMMARY");
+    const upload = e2e.jobs.e2e.steps[index("Upload diagnostics")];
+    expect(upload.if).toBe("failure()");
+    expect(upload.with.path).toBe("e2e-report");
+  });
+
+  it("skips documentation-only changes", () => {
+    for (const event of ["pull_request", "push"]) expect(e2e.on[event]["paths-ignore"]).toContain("**.md");
+  });
+});
+
+describe.each(workflows)("$file", ({ doc }) => {
+  const jobs = Object.entries(doc.jobs as Record<string, any>);
+
+  it("grants only read access to the repository", () => {
+    expect(doc.permissions).toEqual({ contents: "read" });
+  });
+
+  it("cancels superseded runs of the same ref", () => {
+    expect(doc.concurrency).toEqual({ group: "${{ github.workflow }}-${{ github.ref }}", "cancel-in-progress": true });
+  });
+
+  it("bounds every job and pins its runner image", () => {
+    for (const [name, job] of jobs) {
+      expect(job["timeout-minutes"], name).toBeGreaterThan(0);
+      expect(job["runs-on"], name).toMatch(/^ubuntu-\d+\.\d+$/);
+    }
+  });
+
+  it("pins every action to a full release tag", () => {
+    for (const [, job] of jobs) {
+      for (const step of job.steps.filter((s: any) => s.uses)) expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+\.\d+\.\d+$/);
+    }
+  });
+});
