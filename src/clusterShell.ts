@@ -3,12 +3,12 @@
 import { randomUUID } from "node:crypto";
 import type { Container, Directory } from "@dagger.io/dagger";
 import { KIND_CONFIG_PATH } from "./cluster/commands.js";
-import { clientContainer, dockerService } from "./cluster/docker.js";
+import { clientContainer, dockerService, toolsContainer } from "./cluster/docker.js";
 import { interactiveSetupScript } from "./cluster/interactive.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, renderKindConfig } from "./cluster/kindConfig.js";
 import { frameworkImage, imageTarball } from "./images.js";
 import { renderJob } from "./jobs/manifest.js";
-import { operatorInstall, prepareOperator } from "./operator/deploy.js";
+import { planOperatorInstall, prepareOperator } from "./operator/deploy.js";
 
 export const JOBS_DIR = "/e2e/jobs";
 
@@ -23,10 +23,12 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
   const runId = randomUUID();
   const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name)));
   const operator = await prepareOperator(options.operatorSource, options.buildOperator);
+  const tools = await toolsContainer();
+  // Rendered without the service binding, so dockerd starts only for the terminal.
+  const install = await planOperatorInstall(tools, operator);
   const service = dockerService(runId, DEFAULT_API_SERVER_PORT);
-  const install = await operatorInstall(await clientContainer(service, runId), operator);
 
-  let client = install.client.withNewFile(
+  let client = install.mount(clientContainer(tools, service, runId)).withNewFile(
     KIND_CONFIG_PATH,
     renderKindConfig({ name: DEFAULT_CLUSTER_NAME, nodeImage: options.nodeImage, apiServerPort: DEFAULT_API_SERVER_PORT }),
   );

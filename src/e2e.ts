@@ -2,7 +2,7 @@
 // Kind's `create` is the model: small actions in order, each saying what failed.
 import { randomUUID } from "node:crypto";
 import { dag, type Directory, type Service } from "@dagger.io/dagger";
-import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe } from "./cluster/docker.js";
+import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, toolsContainer } from "./cluster/docker.js";
 import { mustExecute } from "./cluster/exec.js";
 import { KindCluster, type ImageArchive } from "./cluster/kind.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from "./cluster/kindConfig.js";
@@ -13,8 +13,7 @@ import { collectDiagnostics } from "./jobs/collect.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
 import { describeResults } from "./jobs/results.js";
 import { runJob } from "./jobs/run.js";
-import { deployOperator, prepareOperator } from "./operator/deploy.js";
-import type { OperatorDeployment } from "./operator/plan.js";
+import { applyOperator, planOperatorInstall, prepareOperator } from "./operator/deploy.js";
 import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
 import { asStepFailure, RunRecorder, settleWithLimit } from "./run/steps.js";
 
@@ -64,10 +63,15 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   let diagnostics: Directory | undefined;
 
   // Bad input fails here, before anything is built, with the argument or file it concerns.
-  const { images, operator } = await recorder.step("check inputs", async () => ({
-    images: await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }))),
-    operator: await prepareOperator(options.operatorSource, options.buildOperator),
-  }));
+  const tools = await toolsContainer();
+  const { images, operator, install } = await recorder.step("check inputs", async () => {
+    const operator = await prepareOperator(options.operatorSource, options.buildOperator);
+    return {
+      images: await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }))),
+      operator,
+      install: await planOperatorInstall(tools, operator),
+    };
+  });
   const jobs: RenderedJob[] = images.map((image) => renderJob(image.entry, image.plan.reference));
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
   report.operator = operator.description;
@@ -88,26 +92,27 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
     const service: Service = dockerService(runId, DEFAULT_API_SERVER_PORT);
     await recorder.step("start docker service", () => service.start());
     let cluster: KindCluster | undefined;
-    let deployment: OperatorDeployment | undefined;
     try {
-      cluster = KindCluster.attach(await clientContainer(service, runId), { name: DEFAULT_CLUSTER_NAME, nodeImage, apiServerPort: DEFAULT_API_SERVER_PORT });
+      cluster = KindCluster.attach(clientContainer(tools, service, runId), { name: DEFAULT_CLUSTER_NAME, nodeImage, apiServerPort: DEFAULT_API_SERVER_PORT });
       const bare = cluster;
       cluster = await recorder.step("create cluster", () => bare.create((l) => recorder.note(l)));
       const live = cluster;
       await recorder.step("load images", () => live.loadImages(archives, (l) => recorder.note(l)));
-      deployment = await recorder.step("deploy operator", () => deployOperator(live, operator));
+      await recorder.step("deploy operator", () => applyOperator(live, install));
 
-      const started = images.map(() => 0);
       const settled = await settleWithLimit(
-        images.map((image, i) => () => {
-          started[i] = Date.now();
-          return recorder.step(`run ${image.entry.name} job`, () => runJob(live, image.entry, jobs[i]!, (l) => recorder.note(l)));
+        images.map((image, i) => async () => {
+          const started = Date.now();
+          try {
+            return await recorder.step(`run ${image.entry.name} job`, () => runJob(live, image.entry, jobs[i]!, (l) => recorder.note(l)));
+          } finally {
+            frameworks[i]!.seconds = (Date.now() - started) / 1000;
+          }
         }),
         concurrency,
       );
       settled.forEach((outcome, i) => {
         const fw = frameworks[i]!;
-        fw.seconds = (Date.now() - started[i]!) / 1000;
         if (outcome.status === "fulfilled") {
           Object.assign(fw, { status: "passed", detail: outcome.value.state.detail, results: describeResults(outcome.value.results) });
         } else {
@@ -124,7 +129,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
         const target = cluster;
         diagnostics = await recorder
           .step("collect diagnostics", () =>
-            collectDiagnostics(target, { clusterName: DEFAULT_CLUSTER_NAME, operator: deployment, jobs: images.map((image, i) => ({ framework: image.entry.name, job: jobs[i]! })) }),
+            collectDiagnostics(target, { clusterName: DEFAULT_CLUSTER_NAME, operator: install.deployment, jobs: images.map((image, i) => ({ framework: image.entry.name, job: jobs[i]! })) }),
           )
           .catch(() => undefined);
         report.diagnosticsCollected = diagnostics !== undefined;

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, TIMEOUTS } from "../src/cluster/commands.js";
@@ -212,9 +213,27 @@ describe("commands", () => {
       jobsDir: "/e2e/jobs",
     });
     expect(shellSyntaxErrors(script)).toBe("");
-    expect(script).toContain("timeout 600 kind create cluster --config /e2e/kind.yaml --retain --wait 0s");
+    expect(script).toContain("timeout 600 kind create cluster --config /e2e/kind.yaml --retain --wait 0s &&");
     expect(script).toContain("kind load image-archive '/images/it'\\''s odd.tar' --name e2e");
     expect(script).toContain("--tls-server-name=localhost");
     expect(script.trimEnd().endsWith("exec sh")).toBe(true);
+  });
+
+  it("stop the interactive setup at the first failing step", () => {
+    // Run the rendered structure for real with stand-ins for the tools: sh, not a cluster.
+    const script = interactiveSetupScript({
+      clusterName: "e2e",
+      apiServerPort: 6443,
+      archives: [],
+      operator: { kustomization: "/k", deployment: { namespace: "kubeflow", name: "training-operator" } },
+      jobsDir: "/e2e/jobs",
+    })
+      .replace("exec sh", "exit 0")
+      .replace(/^/, "timeout() { shift; \"$@\"; }\nkind() { echo \"kind $*\"; [ \"$1\" != create ]; }\nkubectl() { echo \"kubectl $*\"; }\n");
+    const output = execFileSync("sh", ["-c", script], { encoding: "utf8" });
+    expect(output).toContain("kind create cluster");
+    expect(output).not.toContain("kubectl wait"); // nothing after the failed create ran
+    expect(output).toContain("setup failed");
+    expect(output).not.toContain("ready:");
   });
 });

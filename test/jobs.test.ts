@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
-import { diagnosticCommands, diagnosticsScript } from "../src/jobs/diagnostics.js";
+import { diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds } from "../src/jobs/diagnostics.js";
 import { FRAMEWORK_LABEL, renderJob, type RenderedJob } from "../src/jobs/manifest.js";
 import { describeResults, parseResultLine } from "../src/jobs/results.js";
 import { FATAL_WAITING_REASONS, jobState, podNames } from "../src/jobs/status.js";
@@ -126,10 +126,10 @@ describe("diagnostics", () => {
   it("covers the cluster, the operator and each framework's job and pods", () => {
     const files = diagnosticCommands(target()).map((c) => c.file);
     expect(files).toEqual([
+      "cluster/node-images.txt",
       "cluster/nodes.txt",
       "cluster/resources.txt",
       "cluster/events.txt",
-      "cluster/node-images.txt",
       "operator/describe.txt",
       "operator/logs.txt",
       "operator/logs-previous.txt",
@@ -151,11 +151,21 @@ describe("diagnostics", () => {
     expect(files.some((f) => f.startsWith("operator/"))).toBe(false);
   });
 
-  it("is one bounded, best-effort, syntactically valid script ending in kind export logs", () => {
-    const script = diagnosticsScript(diagnosticCommands(target()), "e2e");
+  it("gives kubectl a request timeout so a dead API server cannot eat the time limit", () => {
+    for (const c of diagnosticCommands(target()).filter((c) => c.argv[0] === "kubectl")) expect(c.argv.at(-1)).toBe("--request-timeout=20s");
+  });
+
+  it("is one bounded, best-effort, syntactically valid script that exports kind's logs first", () => {
+    const commands = diagnosticCommands(target());
+    const script = diagnosticsScript(commands, "e2e");
     expect(shellSyntaxErrors(script)).toBe("");
-    expect(script).toContain("timeout 60 kubectl logs -n kubeflow deployment/training-operator --all-containers --tail=-1 > /diagnostics/operator/logs.txt 2>&1 ||");
-    expect(script).toContain("timeout 120 kind export logs /diagnostics/kind --name e2e");
-    expect(script.trimEnd().endsWith("exit 0")).toBe(true);
+    const lines = script.trimEnd().split("\n");
+    expect(lines[1]).toMatch(/^timeout 120 kind export logs \/diagnostics\/kind --name e2e > \/diagnostics\/kind-export.txt 2>&1 \|\| echo/);
+    expect(script).toContain(
+      "timeout 60 kubectl logs -n kubeflow deployment/training-operator --all-containers --tail=-1 --request-timeout=20s > /diagnostics/operator/logs.txt 2>&1 || echo \"[exit $?]\" >> /diagnostics/operator/logs.txt",
+    );
+    expect(lines.at(-1)).toBe("exit 0");
+    // The whole collection's bound covers every command at its own limit.
+    expect(diagnosticsTimeoutSeconds(commands)).toBeGreaterThan(commands.length * 60 + 120);
   });
 });

@@ -1,6 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { failureMessage, renderSummary, type RunReport } from "../src/run/report.js";
-import { shellQuote } from "../src/run/shell.js";
+import { bounded, EXIT_KILLED, EXIT_TIMED_OUT, shellQuote } from "../src/run/shell.js";
 import { CommandFailed, FailureWithLog, RunRecorder, settleWithLimit, StepFailure } from "../src/run/steps.js";
 
 function fakeClock(...times: number[]) {
@@ -25,7 +29,7 @@ describe("steps", () => {
     const stderr = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n");
     const failure = await recorder
       .step("deploy operator", async () => {
-        throw new CommandFailed("kubectl wait --for=condition=Available", 124, "", stderr, 300);
+        throw new CommandFailed("kubectl wait --for=condition=Available", EXIT_TIMED_OUT, "", stderr, 300);
       })
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(StepFailure);
@@ -133,5 +137,40 @@ describe("shell quoting", () => {
     ["$(rm -rf /)", "'$(rm -rf /)'"],
   ])("%s", (input, quoted) => {
     expect(shellQuote(input)).toBe(quoted);
+  });
+});
+
+describe("bounded commands", () => {
+  const run = (argv: string[], env: Record<string, string> = {}) => {
+    try {
+      execFileSync(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: "pipe" });
+      return 0;
+    } catch (error) {
+      return (error as { status: number }).status;
+    }
+  };
+
+  it("pass the command's own exit code through", () => {
+    expect(run(bounded(10, ["sh", "-c", "exit 3"]))).toBe(3);
+    expect(run(bounded(10, ["true"]))).toBe(0);
+  });
+
+  it("report a passed time limit as 124", () => {
+    expect(run(bounded(1, ["sleep", "5"]))).toBe(EXIT_TIMED_OUT);
+  });
+
+  it("map busybox's SIGTERM exit (143) to 124, which Dagger accepts as a result", () => {
+    const dir = mkdtempSync(join(tmpdir(), "busybox-"));
+    writeFileSync(join(dir, "timeout"), "#!/bin/sh\nexit 143\n", { mode: 0o755 });
+    expect(run(bounded(1, ["sleep", "5"]), { PATH: `${dir}:${process.env.PATH}` })).toBe(EXIT_TIMED_OUT);
+  });
+
+  it("report another signal as 125", () => {
+    expect(run(bounded(10, ["sh", "-c", "kill -KILL $$"]))).toBe(EXIT_KILLED);
+  });
+
+  it("name the time limit in the error", () => {
+    expect(new CommandFailed("kind create cluster", EXIT_TIMED_OUT, "", "", 600).message).toBe("`kind create cluster` timed out after 600s");
+    expect(new CommandFailed("kubectl wait", EXIT_KILLED, "", "", 60).message).toMatch(/was killed by a signal/);
   });
 });

@@ -36,19 +36,24 @@ function pinnedFile(binary: PinnedBinary) {
   return dag.http(binary.url, { checksum: `sha256:${binary.sha256}`, name: binary.name, permissions: 0o755 });
 }
 
-/** docker CLI (from the same pinned image), kind and kubectl, bound to the Docker service. */
-export async function clientContainer(service: Service, runId: string): Promise<Container> {
+/** docker CLI (from the same pinned image), kind and kubectl; no cluster attached (e.g. for `kubectl kustomize`). */
+export async function toolsContainer(): Promise<Container> {
   const arch = archOf(await dag.defaultPlatform());
   return dag
     .container()
     .from(DIND_IMAGE)
     .withFile("/usr/local/bin/kind", pinnedFile(kindBinary(arch)), { permissions: 0o755 })
     .withFile("/usr/local/bin/kubectl", pinnedFile(kubectlBinary(arch)), { permissions: 0o755 })
+    .withWorkdir("/e2e");
+}
+
+/** The tools container bound to the Docker service, where kind and kubectl reach the cluster. */
+export function clientContainer(tools: Container, service: Service, runId: string): Container {
+  return tools
     .withServiceBinding(DOCKER_HOST_ALIAS, service)
     .withEnvVariable("DOCKER_HOST", `tcp://${DOCKER_HOST_ALIAS}:${DOCKER_PORT}`)
     .withEnvVariable("KUBECONFIG", KUBECONFIG_PATH)
-    .withEnvVariable("E2E_RUN_ID", runId)
-    .withWorkdir("/e2e");
+    .withEnvVariable("E2E_RUN_ID", runId);
 }
 
 /** A throwaway container that reports the engine's memory and the disk under the Docker data volume. */

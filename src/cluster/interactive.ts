@@ -1,6 +1,6 @@
 // The setup a `dagger call cluster terminal` session runs before handing over its shell.
 // It runs inside the terminal's own exec so the cluster lives exactly as long as the shell.
-import { bounded, shellCommand } from "../run/shell.js";
+import { shellCommand, withTimeout } from "../run/shell.js";
 import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, TIMEOUTS } from "./commands.js";
 
 export interface InteractiveSetup {
@@ -16,11 +16,11 @@ export interface InteractiveSetup {
 export function interactiveSetupScript(setup: InteractiveSetup): string {
   const c = clusterCommands(setup.clusterName);
   const op = operatorCommands(setup.operator.kustomization, setup.operator.deployment);
-  const run = (argv: string[], seconds: number) => shellCommand(bounded(seconds, argv));
+  const run = (argv: string[], seconds: number) => shellCommand(withTimeout(seconds, argv));
   const say = (text: string) => `echo ${shellCommand([`== ${text}`])}`;
   const steps = [
     say(`creating Kind cluster "${setup.clusterName}"`),
-    `${run(c.deleteStale, TIMEOUTS.deleteStale)} >/dev/null 2>&1 || true`,
+    `{ ${run(c.deleteStale, TIMEOUTS.deleteStale)} >/dev/null 2>&1 || true; }`,
     run(c.create, TIMEOUTS.createCluster),
     ...kubeconfigRewriteCommands(setup.clusterName, setup.apiServerPort).map((argv) => run(argv, TIMEOUTS.getKubeconfig)),
     run(c.waitNodes, TIMEOUTS.nodeReady + 20),
@@ -31,12 +31,12 @@ export function interactiveSetupScript(setup: InteractiveSetup): string {
     run(op.crdsEstablished, TIMEOUTS.crdsEstablished + 20),
     run(op.available, TIMEOUTS.operatorAvailable + 20),
   ];
+  // Chained with &&: `set -e` would be ignored inside the condition of the `if` below.
   return [
     "setup() {",
-    "  set -e",
-    ...steps.map((line) => `  ${line}`),
+    ...steps.map((line, i) => `  ${line}${i < steps.length - 1 ? " &&" : ""}`),
     "}",
-    "if (setup); then",
+    "if setup; then",
     `  ${say(`ready: kubectl talks to the cluster; job manifests are in ${setup.jobsDir} (kubectl apply -f ${setup.jobsDir}/<framework>.yaml)`)}`,
     "else",
     `  ${say("setup failed (see above); the shell stays open for debugging: docker ps, kind export logs, kubectl get pods -A")}`,

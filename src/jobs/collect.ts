@@ -3,15 +3,12 @@ import { ReturnType, type Directory } from "@dagger.io/dagger";
 import { uncached } from "../cluster/exec.js";
 import type { KindCluster } from "../cluster/kind.js";
 import { bounded } from "../run/shell.js";
-import { DIAGNOSTICS_DIR, diagnosticCommands, diagnosticsScript, type DiagnosticsTarget } from "./diagnostics.js";
-
-/** Bound on the whole collection, on top of each command's own. */
-const COLLECTION_TIMEOUT_SECONDS = 600;
+import { DIAGNOSTICS_DIR, diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds, type DiagnosticsTarget } from "./diagnostics.js";
 
 export async function collectDiagnostics(cluster: KindCluster, target: DiagnosticsTarget): Promise<Directory> {
-  const script = diagnosticsScript(diagnosticCommands(target), cluster.options.name);
+  const commands = diagnosticCommands(target);
   let dir = uncached(cluster.client)
-    .withExec(bounded(COLLECTION_TIMEOUT_SECONDS, ["sh", "-c", script]), { expect: ReturnType.Any })
+    .withExec(bounded(diagnosticsTimeoutSeconds(commands), ["sh", "-c", diagnosticsScript(commands, cluster.options.name)]), { expect: ReturnType.Any })
     .directory(DIAGNOSTICS_DIR);
   for (const { framework, job } of target.jobs) dir = dir.withNewFile(`${framework}/manifest.yaml`, job.yaml);
   // Evaluate now: the directory is lazy, and the cluster is gone once the service stops.

@@ -2,12 +2,15 @@
 // each framework's job and pods (a folder per framework) and kind's own logs.
 import { nodeContainer } from "../cluster/commands.js";
 import type { OperatorDeployment } from "../operator/plan.js";
-import { bounded, shellCommand } from "../run/shell.js";
+import { shellCommand, withTimeout } from "../run/shell.js";
 import type { RenderedJob } from "./manifest.js";
 
 export const DIAGNOSTICS_DIR = "/diagnostics";
 /** No collection command may hang the failure path. */
 export const DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS = 60;
+export const KIND_EXPORT_TIMEOUT_SECONDS = 120;
+/** kubectl gives up on an unresponsive API server well before the command's own limit. */
+const REQUEST_TIMEOUT = "--request-timeout=20s";
 
 export interface DiagnosticsTarget {
   clusterName: string;
@@ -23,10 +26,10 @@ export interface DiagnosticCommand {
 
 export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand[] {
   const commands: DiagnosticCommand[] = [
+    { file: "cluster/node-images.txt", argv: ["docker", "exec", nodeContainer(target.clusterName), "crictl", "images"] },
     { file: "cluster/nodes.txt", argv: ["kubectl", "get", "nodes", "-o", "wide"] },
     { file: "cluster/resources.txt", argv: ["kubectl", "get", "all", "--all-namespaces", "-o", "wide"] },
     { file: "cluster/events.txt", argv: ["kubectl", "get", "events", "--all-namespaces", "--sort-by=.lastTimestamp"] },
-    { file: "cluster/node-images.txt", argv: ["docker", "exec", nodeContainer(target.clusterName), "crictl", "images"] },
   ];
   const op = target.operator;
   if (op) {
@@ -45,7 +48,12 @@ export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand
       { file: `${framework}/pods.log`, argv: ["kubectl", "logs", ...ns, "-l", job.selector, "--all-containers", "--prefix", "--tail=-1", "--max-log-requests=20"] },
     );
   }
-  return commands;
+  return commands.map((c) => (c.argv[0] === "kubectl" ? { ...c, argv: [...c.argv, REQUEST_TIMEOUT] } : c));
+}
+
+/** Upper bound of the whole collection: every command at its limit, plus kind's export. */
+export function diagnosticsTimeoutSeconds(commands: DiagnosticCommand[]): number {
+  return commands.length * DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS + KIND_EXPORT_TIMEOUT_SECONDS + 30;
 }
 
 /**
@@ -54,13 +62,16 @@ export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand
  */
 export function diagnosticsScript(commands: DiagnosticCommand[], clusterName: string): string {
   const dirs = [...new Set(commands.map((c) => `${DIAGNOSTICS_DIR}/${c.file.split("/").slice(0, -1).join("/")}`))];
-  const lines = [`mkdir -p ${dirs.map((d) => shellCommand([d])).join(" ")}`];
-  for (const c of commands) {
-    const out = shellCommand([`${DIAGNOSTICS_DIR}/${c.file}`]);
-    lines.push(`${shellCommand(bounded(DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS, c.argv))} > ${out} 2>&1 || echo "[exit $?: ${shellCommand(c.argv).replace(/["$`\\]/g, "")}]" >> ${out}`);
-  }
-  const kindLogs = shellCommand(bounded(120, ["kind", "export", "logs", `${DIAGNOSTICS_DIR}/kind`, "--name", clusterName]));
-  lines.push(`${kindLogs} > ${DIAGNOSTICS_DIR}/kind-export.txt 2>&1 || echo "[exit $?]" >> ${DIAGNOSTICS_DIR}/kind-export.txt`);
-  lines.push("exit 0");
+  const record = (argv: string[], seconds: number, file: string) => {
+    const out = shellCommand([`${DIAGNOSTICS_DIR}/${file}`]);
+    return `${shellCommand(withTimeout(seconds, argv))} > ${out} 2>&1 || echo "[exit $?]" >> ${out}`;
+  };
+  const lines = [
+    `mkdir -p ${dirs.map((d) => shellCommand([d])).join(" ")}`,
+    // First: kind's export needs only docker, so it survives a dead API server.
+    record(["kind", "export", "logs", `${DIAGNOSTICS_DIR}/kind`, "--name", clusterName], KIND_EXPORT_TIMEOUT_SECONDS, "kind-export.txt"),
+    ...commands.map((c) => record(c.argv, DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS, c.file)),
+    "exit 0",
+  ];
   return lines.join("\n") + "\n";
 }

@@ -16,6 +16,8 @@ export interface JobOutcome {
 }
 
 const POLL_SECONDS = 5;
+/** A passing API hiccup is not a failure; this many in a row is. */
+const MAX_POLL_FAILURES = 3;
 const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 async function podLogs(cluster: KindCluster, job: RenderedJob, pods: string[]): Promise<Record<string, string>> {
@@ -34,8 +36,17 @@ export async function runJob(cluster: KindCluster, entry: CatalogEntry, job: Ren
   let state: JobState;
   let listJson: string;
   let last = "";
+  let failures = 0;
   for (;;) {
-    listJson = await cluster.run(list);
+    try {
+      listJson = await cluster.run(list);
+      failures = 0;
+    } catch (error) {
+      if (++failures >= MAX_POLL_FAILURES || Date.now() > deadline) throw error;
+      note(`polling ${job.kind} ${job.name} failed (${(error as Error).message}); retrying`);
+      await sleep(POLL_SECONDS);
+      continue;
+    }
     state = jobState(listJson, job.kind, job.name);
     if (state.detail !== last) note(`${job.kind} ${job.name}: ${state.detail}`);
     last = state.detail;

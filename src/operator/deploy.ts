@@ -53,29 +53,33 @@ export async function prepareOperator(source: Directory | undefined, build: bool
 }
 
 export interface OperatorInstall {
-  /** The client with the operator tree (and any image override) mounted. */
-  client: Container;
-  /** Folder to `kubectl apply -k`. */
+  /** Folder to `kubectl apply -k`, inside a container that `mount` prepared. */
   kustomization: string;
   deployment: OperatorDeployment;
+  /** Adds the operator tree (and any image override) to a container. */
+  mount: (container: Container) => Container;
 }
 
-/** Mounts the tree, finds the operator Deployment and, for a built image, layers the override. No cluster needed. */
-export async function operatorInstall(client: Container, operator: PreparedOperator): Promise<OperatorInstall> {
-  const mounted = client.withMountedDirectory(OPERATOR_MOUNT, operator.tree);
+/**
+ * Renders the overlay in `tools` (no cluster needed) to find the operator Deployment and,
+ * for a built image, prepares the override layered on the overlay. Fails early on a tree
+ * whose overlay does not render.
+ */
+export async function planOperatorInstall(tools: Container, operator: PreparedOperator): Promise<OperatorInstall> {
   const overlay = `${OPERATOR_MOUNT}/${STANDALONE_OVERLAY}`;
-  const deployment = findOperatorDeployment(await mustExecute(mounted, ["kubectl", "kustomize", overlay], TIMEOUTS.inspect));
-  if (!operator.image) return { client: mounted, kustomization: overlay, deployment };
-  const override = imageOverrideKustomization(`../..${overlay}`, deployment, { name: operator.image.name, tag: operator.image.tag });
-  return { client: mounted.withNewFile(`${OVERRIDE_DIR}/kustomization.yaml`, override), kustomization: OVERRIDE_DIR, deployment };
+  const withTree = (c: Container) => c.withMountedDirectory(OPERATOR_MOUNT, operator.tree);
+  const deployment = findOperatorDeployment(await mustExecute(withTree(tools), ["kubectl", "kustomize", overlay], TIMEOUTS.inspect));
+  const image = operator.image;
+  if (!image) return { kustomization: overlay, deployment, mount: withTree };
+  const override = imageOverrideKustomization(`../..${overlay}`, deployment, { name: image.name, tag: image.tag });
+  return { kustomization: OVERRIDE_DIR, deployment, mount: (c) => withTree(c).withNewFile(`${OVERRIDE_DIR}/kustomization.yaml`, override) };
 }
 
 /** Server-side applies the operator and waits for its CRDs and Deployment; a timeout is a failure. */
-export async function deployOperator(cluster: KindCluster, operator: PreparedOperator): Promise<OperatorDeployment> {
-  const install = await operatorInstall(cluster.client, operator);
+export async function applyOperator(cluster: KindCluster, install: OperatorInstall): Promise<void> {
+  const client = install.mount(cluster.client);
   const commands = operatorCommands(install.kustomization, install.deployment);
-  await mustExecute(install.client, commands.apply, TIMEOUTS.apply);
-  await mustExecute(install.client, commands.crdsEstablished, TIMEOUTS.crdsEstablished + 20);
-  await mustExecute(install.client, commands.available, TIMEOUTS.operatorAvailable + 20);
-  return install.deployment;
+  await mustExecute(client, commands.apply, TIMEOUTS.apply);
+  await mustExecute(client, commands.crdsEstablished, TIMEOUTS.crdsEstablished + 20);
+  await mustExecute(client, commands.available, TIMEOUTS.operatorAvailable + 20);
 }

@@ -9,7 +9,22 @@ export function shellCommand(argv: string[]): string {
   return argv.map(shellQuote).join(" ");
 }
 
-/** Wraps a command so it cannot run longer than `seconds` (coreutils/busybox timeout). */
-export function bounded(seconds: number, argv: string[]): string[] {
+/** Exit codes `bounded` reports: the time limit passed, or a signal (e.g. the OOM killer) ended the command. */
+export const EXIT_TIMED_OUT = 124;
+export const EXIT_KILLED = 125;
+
+/** `timeout SECONDS cmd...` for lines of a shell script, where the exit code is only recorded. */
+export function withTimeout(seconds: number, argv: string[]): string[] {
   return ["timeout", String(seconds), ...argv];
+}
+
+/**
+ * Wraps a command so it cannot run longer than `seconds`. busybox `timeout` ends the
+ * command with SIGTERM (exit 143), and Dagger treats exit codes 128-191 as the exec
+ * itself failing rather than as a result, so those are mapped to 124 (timed out, from
+ * SIGTERM) and 125 (another signal).
+ */
+export function bounded(seconds: number, argv: string[]): string[] {
+  const script = `timeout "$0" "$@"; s=$?; [ $s -eq 143 ] && exit ${EXIT_TIMED_OUT}; [ $s -ge 128 ] && [ $s -le 191 ] && exit ${EXIT_KILLED}; exit $s`;
+  return ["sh", "-c", script, String(seconds), ...argv];
 }

@@ -1,5 +1,6 @@
 // A run is a list of named steps over one shared context, each timed, so the summary
 // and the error say which step took how long or failed (the shape of Kind's create actions).
+import { EXIT_KILLED, EXIT_TIMED_OUT } from "./shell.js";
 
 export type StepStatus = "ok" | "failed";
 
@@ -31,8 +32,13 @@ export class CommandFailed extends Error {
     readonly stderr: string,
     readonly timeoutSeconds?: number,
   ) {
-    const timedOut = timeoutSeconds !== undefined && (exitCode === 124 || exitCode === 143);
-    super(timedOut ? `\`${command}\` timed out after ${timeoutSeconds}s` : `\`${command}\` exited with code ${exitCode}`);
+    super(
+      exitCode === EXIT_TIMED_OUT && timeoutSeconds !== undefined
+        ? `\`${command}\` timed out after ${timeoutSeconds}s`
+        : exitCode === EXIT_KILLED
+          ? `\`${command}\` was killed by a signal (out of memory?)`
+          : `\`${command}\` exited with code ${exitCode}`,
+    );
     this.name = "CommandFailed";
   }
 
