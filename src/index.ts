@@ -4,7 +4,7 @@
  * service, deploys the operator, runs the framework's job and reports.
  */
 import { object, func, type Container, type Directory, type File } from "@dagger.io/dagger";
-import { loadCatalog, parseFrameworkList } from "./catalog/loader.js";
+import { loadCatalog, resolveFrameworks } from "./catalog/loader.js";
 import { resolveNodeImage } from "./cluster/kindConfig.js";
 import { clusterShell } from "./clusterShell.js";
 import { runE2e } from "./e2e.js";
@@ -75,9 +75,33 @@ export class TrainingOperatorCi {
   }
 
   /**
+   * Run the PyTorch end-to-end test (a PyTorchJob, master and worker, over gloo). Prints the summary; fails naming the failed step with its last log lines.
+   *
+   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
+   * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
+   */
+  @func({ cache: "never" })
+  async testPytorch(operatorSource?: Directory, buildOperator = false, tag = ""): Promise<string> {
+    return (await this.test("pytorch", tag, "", operatorSource, buildOperator, "")).check();
+  }
+
+  /**
+   * Run the XGBoost end-to-end test (an XGBoostJob, master and worker, over the collective's tracker). Prints the summary; fails naming the failed step with its last log lines.
+   *
+   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
+   * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
+   */
+  @func({ cache: "never" })
+  async testXgboost(operatorSource?: Directory, buildOperator = false, tag = ""): Promise<string> {
+    return (await this.test("xgboost", tag, "", operatorSource, buildOperator, "")).check();
+  }
+
+  /**
    * Run the end-to-end test of one or more catalog frameworks in one Kind cluster. Chain `check` to fail on failure, or `report -o DIR` to keep the summary, result.json and diagnostics.
    *
-   * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch" (list them with `frameworks`).
+   * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch,xgboost", or "all" (list them with `frameworks`). All share one cluster; jobs run concurrently as far as memory allows.
    * @param tag Image tag, e.g. "pr-123" in CI. Empty: a hash of exactly each image's inputs. "latest" is refused.
    * @param revision VCS revision to record in the images' org.opencontainers.image.revision label.
    * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
@@ -93,7 +117,7 @@ export class TrainingOperatorCi {
     buildOperator = false,
     nodeImage = "",
   ): Promise<E2eRun> {
-    const frameworks = parseFrameworkList(framework);
+    const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework);
     const outcome = await runE2e(moduleSource(), {
       frameworks,
       tag,
@@ -109,7 +133,7 @@ export class TrainingOperatorCi {
   /**
    * A shell on a fresh Kind cluster for interactive debugging: `dagger call cluster terminal` creates the cluster, loads the framework images, deploys the operator, then opens a shell with kubectl, kind and docker; the rendered jobs are in /e2e/jobs.
    *
-   * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax".
+   * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax", or "all".
    * @param operatorSource Training Operator v1 checkout to deploy. Default: the pinned upstream release.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest. Empty: the image pinned for this kind release.
@@ -117,7 +141,7 @@ export class TrainingOperatorCi {
   @func({ cache: "never" })
   async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = ""): Promise<Container> {
     return clusterShell(moduleSource(), {
-      frameworks: parseFrameworkList(framework),
+      frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework),
       operatorSource,
       buildOperator,
       nodeImage: resolveNodeImage(nodeImage),

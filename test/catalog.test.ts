@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CatalogError, CatalogErrors } from "../src/catalog/errors.js";
 import { fsReader } from "../src/catalog/fsReader.js";
-import { listFrameworks, loadCatalog, loadFramework, parseFrameworkList } from "../src/catalog/loader.js";
+import { listFrameworks, loadCatalog, loadFramework, parseFrameworkList, resolveFrameworks } from "../src/catalog/loader.js";
 import { parseRequirements } from "../src/catalog/requirements.js";
 import { catalogFixture, REPO_ROOT, type CatalogFixture } from "./helpers/catalogFixture.js";
 
@@ -182,6 +182,21 @@ describe("requirements", () => {
 });
 
 describe("--framework lists", () => {
+  const reader = fsReader(REPO_ROOT);
+
+  it("accept all, meaning every catalog entry", async () => {
+    expect(await resolveFrameworks(reader, "all")).toEqual(await listFrameworks(reader));
+    expect(await resolveFrameworks(reader, "all")).toEqual(["jax", "pytorch", "xgboost"]);
+  });
+
+  it("keep the order given", async () => {
+    expect(await resolveFrameworks(reader, "xgboost,jax")).toEqual(["xgboost", "jax"]);
+  });
+
+  it("name every unknown entry", async () => {
+    await expect(resolveFrameworks(reader, "jax,tf,mpi")).rejects.toThrow(/^--framework: unknown frameworks "tf", "mpi"; available: jax, pytorch, xgboost, or "all"$/);
+  });
+
   it("splits, trims and de-duplicates", () => {
     expect(parseFrameworkList(" jax, pytorch,jax ")).toEqual(["jax", "pytorch"]);
   });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fsReader } from "../src/catalog/fsReader.js";
-import { loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
+import { loadCatalog, loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
 import { diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds } from "../src/jobs/diagnostics.js";
 import { FRAMEWORK_LABEL, renderJob, type RenderedJob } from "../src/jobs/manifest.js";
 import { describeResults, parseResultLine } from "../src/jobs/results.js";
@@ -167,5 +167,27 @@ describe("diagnostics", () => {
     expect(lines.at(-1)).toBe("exit 0");
     // The whole collection's bound covers every command at its own limit.
     expect(diagnosticsTimeoutSeconds(commands)).toBeGreaterThan(commands.length * 60 + 120);
+  });
+});
+
+describe("every catalog job", () => {
+  it("gets this run's image, pull policy and resources on every replica's framework container", async () => {
+    for (const entry of await loadCatalog(fsReader(REPO_ROOT))) {
+      const rendered = parse(renderJob(entry, `docker.io/x/${entry.name}:t`).yaml);
+      const replicas = rendered.spec[entry.job.replicaSpecsField] as Record<string, any>;
+      expect(Object.keys(replicas).length, entry.name).toBeGreaterThan(0);
+      for (const [type, replica] of Object.entries(replicas)) {
+        const container = replica.template.spec.containers.find((c: any) => c.name === entry.spec.job.container);
+        expect(container, `${entry.name} ${type}`).toMatchObject({ image: `docker.io/x/${entry.name}:t`, imagePullPolicy: "IfNotPresent" });
+        expect(container.resources).toEqual(entry.spec.job.resources);
+        expect(replica.template.metadata.labels[FRAMEWORK_LABEL]).toBe(entry.name);
+      }
+    }
+  });
+
+  it("runs master and worker for PyTorch and XGBoost", async () => {
+    const reader = fsReader(REPO_ROOT);
+    expect((await loadFramework(reader, "pytorch")).job.replicas).toEqual({ Master: 1, Worker: 1 });
+    expect((await loadFramework(reader, "xgboost")).job).toMatchObject({ replicaSpecsField: "xgbReplicaSpecs", replicas: { Master: 1, Worker: 1 } });
   });
 });

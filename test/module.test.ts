@@ -18,6 +18,8 @@ const EXPECTED: Record<string, { args: [string, unknown][]; returns: string; cac
   tarball: { args: [["framework", "jax"], ["tag", ""], ["revision", ""]], returns: "File" },
   imageRef: { args: [["framework", "jax"], ["tag", ""]], returns: "STRING_KIND" },
   testJax: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""]], returns: "STRING_KIND", cache: "never" },
+  testPytorch: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""]], returns: "STRING_KIND", cache: "never" },
+  testXgboost: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""]], returns: "STRING_KIND", cache: "never" },
   test: {
     args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""]],
     returns: "E2eRun",
@@ -51,7 +53,7 @@ describe("module", () => {
   });
 
   it("makes the operator source optional wherever it is taken", () => {
-    for (const name of ["testJax", "test", "cluster"]) {
+    for (const name of ["testJax", "testPytorch", "testXgboost", "test", "cluster"]) {
       expect(functions[name]!.arguments.operatorSource).toMatchObject({ isOptional: true, type: { kind: "OBJECT_KIND", name: "Directory" } });
     }
   });

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -86,6 +87,19 @@ def env_seconds(name: str, default: float) -> float:
     if value <= 0:
         raise ContractError(f"{name}={raw!r} must be positive")
     return value
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    """Waits until host:port accepts TCP connections; raises CheckFailed after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=2):
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise CheckFailed(f"{host}:{port} did not accept connections within {timeout:g}s (E2E_INIT_TIMEOUT_SECONDS): {error}") from None
+            time.sleep(0.2)
 
 
 def log(message: str) -> None:

@@ -18,9 +18,10 @@ from pathlib import Path
 from launcher import free_port, launch
 
 MIB = 1024 * 1024
-# Margin rule: request = peak + 35% rounded up to 32 Mi; limit = 2 x peak rounded up to 128 Mi.
+# Margin rule: request = peak + 35% rounded up to 32 Mi; limit = 2 x peak rounded up to
+# 128 Mi, and never below 256 Mi (page cache of the framework's libraries counts too).
 REQUEST_FACTOR, REQUEST_STEP = 1.35, 32
-LIMIT_FACTOR, LIMIT_STEP = 2.0, 128
+LIMIT_FACTOR, LIMIT_STEP, LIMIT_FLOOR = 2.0, 128, 256
 
 
 def round_up(mib: float, step: int) -> int:
@@ -64,7 +65,8 @@ def main() -> int:
     print(f"  median wall time      {statistics.median(walls):.2f} s (max {max(walls):.2f} s)")
     print(f"  peak RSS per process  median {statistics.median(peaks):.0f} MiB, max {peak:.0f} MiB")
     print(f"  memory request        {round_up(peak * REQUEST_FACTOR, REQUEST_STEP)}Mi  (peak x {REQUEST_FACTOR}, to {REQUEST_STEP} Mi)")
-    print(f"  memory limit          {round_up(peak * LIMIT_FACTOR, LIMIT_STEP)}Mi  (peak x {LIMIT_FACTOR}, to {LIMIT_STEP} Mi)")
+    limit = max(LIMIT_FLOOR, round_up(peak * LIMIT_FACTOR, LIMIT_STEP))
+    print(f"  memory limit          {limit}Mi  (peak x {LIMIT_FACTOR}, to {LIMIT_STEP} Mi, at least {LIMIT_FLOOR} Mi)")
     return 0
 
 

@@ -153,3 +153,15 @@ export function parseFrameworkList(value: string, argument = "framework"): strin
   if (names.length === 0) throw new ArgumentError(argument, `empty; name one or more frameworks, e.g. "jax" or "jax,pytorch"`);
   return [...new Set(names)];
 }
+
+/** The --framework argument as catalog names: a comma-separated list, or "all". */
+export async function resolveFrameworks(reader: SourceReader, value: string, argument = "framework"): Promise<string[]> {
+  const names = parseFrameworkList(value, argument);
+  if (names.length === 1 && names[0] === "all") return listFrameworks(reader);
+  const known = await listFrameworks(reader);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new ArgumentError(argument, `unknown framework${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; available: ${known.join(", ")}, or "all"`);
+  }
+  return names;
+}
