@@ -13,13 +13,8 @@ cd "$(dirname "$0")/.."
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-frameworks=("$@")
-if [ ${#frameworks[@]} -eq 0 ]; then
-  for dir in frameworks/*/; do
-    name=$(basename "$dir")
-    [[ $name == _* ]] || frameworks+=("$name")
-  done
-fi
+# shellcheck source=scripts/frameworks.sh
+source scripts/frameworks.sh
 
 for name in "${frameworks[@]}"; do
   tests="frameworks/$name/tests"

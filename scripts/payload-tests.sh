@@ -4,13 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-frameworks=("$@")
-if [ ${#frameworks[@]} -eq 0 ]; then
-  for dir in frameworks/*/; do
-    name=$(basename "$dir")
-    [[ $name == _* ]] || frameworks+=("$name")
-  done
-fi
+# shellcheck source=scripts/frameworks.sh
+source scripts/frameworks.sh
 
 failed=()
 for name in "${frameworks[@]}"; do

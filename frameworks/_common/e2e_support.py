@@ -75,6 +75,30 @@ def int_var(values: Mapping[str, str], name: str, minimum: int, maximum: int | N
     return number
 
 
+@dataclass(frozen=True)
+class MasterRendezvous:
+    """Where rank 0 listens and who this process is, as PyTorchJob and XGBoostJob describe it."""
+
+    host: str
+    port: int
+    world_size: int
+    rank: int
+
+
+def read_master_rendezvous(job_kind: str, env: Mapping[str, str] | None = None) -> MasterRendezvous:
+    """MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK as the Training Operator v1 injects them
+    (RANK 0 for the master, then the workers), validated with messages naming the variable."""
+    contract = Contract(f"Training Operator v1 ({job_kind})", ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK"))
+    _, values = read_contract([contract], env)
+    world = int_var(values, "WORLD_SIZE", 1)
+    return MasterRendezvous(
+        host=values["MASTER_ADDR"],
+        port=int_var(values, "MASTER_PORT", 1, 65535),
+        world_size=world,
+        rank=int_var(values, "RANK", 0, world - 1),
+    )
+
+
 def env_seconds(name: str, default: float) -> float:
     """A positive number of seconds from the environment, or the default."""
     raw = os.environ.get(name, "")

@@ -61,6 +61,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def master_worker_env(port: int, count: int, index: int) -> dict[str, str]:
+    """What the Training Operator v1 injects into replica `index` of a PyTorchJob or
+    XGBoostJob (0 = the master, then the workers), with the master on 127.0.0.1."""
+    return {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(count), "RANK": str(index)}
+
+
 def parse_result(stdout: str) -> dict | None:
     """The last result line in the output, parsed; None if there is none."""
     for line in reversed(stdout.splitlines()):

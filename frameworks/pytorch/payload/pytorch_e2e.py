@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from e2e_support import CheckFailed, Contract, env_seconds, int_var, log, read_contract, run_payload
+from e2e_support import CheckFailed, env_seconds, log, read_master_rendezvous, run_payload
 
 FRAMEWORK = "pytorch"
-
-# Training Operator v1 (PyTorchJob); RANK is 0 for the master, index + 1 for workers.
-V1 = Contract("Training Operator v1 (PyTorchJob)", ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK"))
 
 FEATURES = 8
 SAMPLES = 256
@@ -25,11 +22,9 @@ LEARNING_RATE = 0.1
 
 
 def main() -> dict[str, object]:
-    _, values = read_contract([V1])
-    port = int_var(values, "MASTER_PORT", 1, 65535)
-    world = int_var(values, "WORLD_SIZE", 1)
-    rank = int_var(values, "RANK", 0, world - 1)
-    address = f"{values['MASTER_ADDR']}:{port}"
+    rendezvous = read_master_rendezvous("PyTorchJob")
+    world, rank = rendezvous.world_size, rendezvous.rank
+    address = f"{rendezvous.host}:{rendezvous.port}"
     init_timeout = env_seconds("E2E_INIT_TIMEOUT_SECONDS", 60)
 
     import torch

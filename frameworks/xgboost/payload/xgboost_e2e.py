@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import hashlib
 
-from e2e_support import CheckFailed, Contract, env_seconds, int_var, log, read_contract, run_payload, wait_for_port
+from e2e_support import CheckFailed, env_seconds, log, read_master_rendezvous, run_payload, wait_for_port
 
 FRAMEWORK = "xgboost"
-
-# Training Operator v1 (XGBoostJob); RANK is 0 for the master, index + 1 for workers.
-V1 = Contract("Training Operator v1 (XGBoostJob)", ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK"))
 
 FEATURES = 8
 SAMPLES = 2000
@@ -25,11 +22,8 @@ ROUNDS = 10
 
 
 def main() -> dict[str, object]:
-    _, values = read_contract([V1])
-    port = int_var(values, "MASTER_PORT", 1, 65535)
-    world = int_var(values, "WORLD_SIZE", 1)
-    rank = int_var(values, "RANK", 0, world - 1)
-    host = values["MASTER_ADDR"]
+    rendezvous = read_master_rendezvous("XGBoostJob")
+    host, port, world, rank = rendezvous.host, rendezvous.port, rendezvous.world_size, rendezvous.rank
     init_timeout = int(env_seconds("E2E_INIT_TIMEOUT_SECONDS", 60))
 
     import numpy as np
