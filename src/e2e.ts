@@ -4,11 +4,12 @@ import { randomUUID } from "node:crypto";
 import { dag, type Directory, type Service } from "@dagger.io/dagger";
 import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, toolsContainer } from "./cluster/docker.js";
 import { mustExecute } from "./cluster/exec.js";
+import { operatorNeeds } from "./catalog/operatorNeeds.js";
 import { KindCluster, type ImageArchive } from "./cluster/kind.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from "./cluster/kindConfig.js";
 import { KIND_VERSION } from "./cluster/pins.js";
 import { GIB, jobConcurrency, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
-import { frameworkImage, imageTarball, type FrameworkImage } from "./images.js";
+import { frameworkArchives, frameworkImage, operatorArchives } from "./images.js";
 import { collectDiagnostics } from "./jobs/collect.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
 import { describeResults } from "./jobs/results.js";
@@ -16,6 +17,9 @@ import { runJob } from "./jobs/run.js";
 import { applyOperator, planOperatorInstall, prepareOperator } from "./operator/deploy.js";
 import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
 import { asStepFailure, RunRecorder, settleWithLimit } from "./run/steps.js";
+
+/** Bounds, in seconds, on the steps whose work is not already bounded command by command. */
+const LIMITS = { checkInputs: 600, buildImages: 3600, preflight: 120, startService: 300 } as const;
 
 export interface E2eOptions {
   frameworks: string[];
@@ -64,20 +68,22 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
 
   // Bad input fails here, before anything is built, with the argument or file it concerns.
   const tools = await toolsContainer();
-  const { images, operator, install } = await recorder.step("check inputs", async () => {
+  const { images, needs, install } = await recorder.step("check inputs", async () => {
+    const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision })));
+    const needs = operatorNeeds(images.map((i) => i.entry));
     const operator = await prepareOperator(options.operatorSource, options.buildOperator);
-    return {
-      images: await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }))),
-      operator,
-      install: await planOperatorInstall(tools, operator),
-    };
-  });
+    report.operator = operator.description;
+    return { images, needs, install: await planOperatorInstall(tools, operator, needs.flags) };
+  }, LIMITS.checkInputs);
   const jobs: RenderedJob[] = images.map((image) => renderJob(image.entry, image.plan.reference));
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
-  report.operator = operator.description;
 
   try {
-    const archives = await recorder.step("build images", () => buildArchives(images, operator.image));
+    const archives = await recorder.step(
+      "build images",
+      () => buildArchives([...frameworkArchives(images), ...operatorArchives(needs), ...(install.image ? [install.image] : [])]),
+      LIMITS.buildImages,
+    );
 
     const concurrency = await recorder.step("preflight", async () => {
       const facts = parseEngineFacts(await mustExecute(engineFactsProbe(), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
@@ -87,10 +93,10 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
       const limit = jobConcurrency(usableMemory(facts), memory);
       recorder.note(`memory ${(usableMemory(facts) / GIB).toFixed(1)} GiB available, disk ${(facts.diskAvailableBytes / GIB).toFixed(1)} GiB free; up to ${limit} job(s) at once`);
       return limit;
-    });
+    }, LIMITS.preflight);
 
     const service: Service = dockerService(runId, DEFAULT_API_SERVER_PORT);
-    await recorder.step("start docker service", () => service.start());
+    await recorder.step("start docker service", () => service.start(), LIMITS.startService);
     let cluster: KindCluster | undefined;
     try {
       cluster = KindCluster.attach(clientContainer(tools, service, runId), { name: DEFAULT_CLUSTER_NAME, nodeImage, apiServerPort: DEFAULT_API_SERVER_PORT });
@@ -151,11 +157,13 @@ interface BuiltArchive extends ImageArchive {
   size: number;
 }
 
-/** Builds every image concurrently; each tarball's size feeds the disk preflight. */
-async function buildArchives(images: FrameworkImage[], operatorImage?: ImageArchive): Promise<BuiltArchive[]> {
-  const archives: ImageArchive[] = [
-    ...images.map((image) => ({ reference: image.plan.reference, file: imageTarball(image.container, image.plan) })),
-    ...(operatorImage ? [operatorImage] : []),
-  ];
-  return Promise.all(archives.map(async (archive) => ({ ...archive, size: await archive.file.size() })));
+/**
+ * Builds every archive concurrently; each tarball's size feeds the disk preflight. Every
+ * failed build is reported, each under the image it was for.
+ */
+async function buildArchives(archives: ImageArchive[]): Promise<BuiltArchive[]> {
+  const settled = await Promise.allSettled(archives.map(async (archive) => ({ ...archive, size: await archive.file.size() })));
+  const failed = settled.flatMap((result, i) => (result.status === "rejected" ? [`${archives[i]!.reference}: ${(result.reason as Error).message}`] : []));
+  if (failed.length > 0) throw new Error(`building ${failed.length} image(s) failed:\n${failed.join("\n")}`);
+  return settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
 }

@@ -3,6 +3,8 @@
 import { CacheSharingMode, dag, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { loadFramework, type CatalogEntry } from "./catalog/loader.js";
 import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
+import type { OperatorNeeds } from "./catalog/operatorNeeds.js";
+import type { ImageArchive } from "./cluster/kind.js";
 import { directoryReader } from "./moduleSource.js";
 
 const PIP_CACHE = "/root/.cache/pip";
@@ -39,12 +41,12 @@ function applyLayer(container: Container, source: Directory, layer: Layer): Cont
 }
 
 /** The framework image, built lazily: nothing runs until something needs its content. */
-export function buildImage(source: Directory, plan: ImagePlan): Container {
-  return plan.layers.reduce((c, layer) => applyLayer(c, source, layer), dag.container());
+export function buildImage(source: Directory, plan: ImagePlan, base: Container = dag.container()): Container {
+  return plan.layers.reduce((c, layer) => applyLayer(c, source, layer), base);
 }
 
 /** Annotation containerd's importer names an image by; without it Kind imports an anonymous image. */
-export const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";
+const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";
 
 /** The image as an OCI tarball that carries its full reference. */
 export function imageTarball(image: Container, name: Pick<ImagePlan, "reference" | "tag">): File {
@@ -66,4 +68,14 @@ export async function frameworkImage(source: Directory, framework: string, optio
   const entry = await loadFramework(directoryReader(source), framework);
   const plan = buildPlan(entry, options);
   return { entry, plan, container: buildImage(source, plan) };
+}
+
+/** The frameworks' images as named tarballs. */
+export function frameworkArchives(images: FrameworkImage[]): ImageArchive[] {
+  return images.map((image) => ({ reference: image.plan.reference, file: imageTarball(image.container, image.plan) }));
+}
+
+/** Images the operator starts for the frameworks' jobs, from their pinned bases, named as the flags expect. */
+export function operatorArchives(needs: OperatorNeeds): ImageArchive[] {
+  return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(dag.container().from(image.from.ref), image) }));
 }

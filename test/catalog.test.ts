@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CatalogError, CatalogErrors } from "../src/catalog/errors.js";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { listFrameworks, loadCatalog, loadFramework, parseFrameworkList, resolveFrameworks } from "../src/catalog/loader.js";
+import { operatorNeeds } from "../src/catalog/operatorNeeds.js";
 import { parseRequirements } from "../src/catalog/requirements.js";
 import { catalogFixture, REPO_ROOT, type CatalogFixture } from "./helpers/catalogFixture.js";
 
@@ -202,5 +203,41 @@ describe("--framework lists", () => {
   });
   it("refuses an empty list", () => {
     expect(() => parseFrameworkList(" , ")).toThrow(/^--framework: empty/);
+  });
+});
+
+describe("operator needs", () => {
+  let fx: CatalogFixture;
+  beforeEach(() => {
+    fx = catalogFixture();
+  });
+  afterEach(() => fx.dispose());
+
+  it("merge the frameworks' flags and images", async () => {
+    const entries = await loadCatalog(fx.reader);
+    const needs = operatorNeeds(entries);
+    expect(needs.flags).toEqual(["--pytorch-init-container-image=docker.io/kubeflow-ci/pytorch-init:3.22.6"]);
+    expect(needs.images.map((i) => [i.reference, i.from.ref])).toEqual([
+      ["docker.io/kubeflow-ci/pytorch-init:3.22.6", expect.stringMatching(/^docker.io\/library\/alpine:3\.22\.6@sha256:[a-f0-9]{64}$/)],
+    ]);
+    expect(operatorNeeds(entries.filter((e) => e.name === "jax"))).toEqual({ flags: [], images: [] });
+  });
+
+  it("refuse two frameworks setting one flag differently, naming both files", async () => {
+    fx.editYaml("frameworks/jax/framework.yaml", (d) => (d.operator = { flags: ["--pytorch-init-container-image=docker.io/x/y:1"] }));
+    const entries = await loadCatalog(fx.reader);
+    expect(() => operatorNeeds(entries)).toThrow(
+      /^frameworks\/pytorch\/framework.yaml: operator.flags: --pytorch-init-container-image=docker.io\/kubeflow-ci\/pytorch-init:3.22.6 conflicts with --pytorch-init-container-image=docker.io\/x\/y:1 from frameworks\/jax\/framework.yaml/,
+    );
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ["a flag without a value", { flags: ["--verbose"] }, /operator.flags.0: must be --flag=value/],
+    ["an image tagged latest", { images: [{ reference: "docker.io/x/y:latest", from: "alpine:3.22.6@sha256:" + "a".repeat(64) }] }, /operator.images.0.reference: "latest" is refused/],
+    ["an unpinned base", { images: [{ reference: "docker.io/x/y:1", from: "alpine:3.22" }] }, /operator.images.0.from: "alpine:3.22" is not a pinned image reference/],
+    ["an unknown field", { args: [] }, /operator: unknown field "args"; valid fields: flags, images/],
+  ])("refuse %s, naming the field", async (_what, operator, message) => {
+    fx.editYaml("frameworks/pytorch/framework.yaml", (d) => (d.operator = operator));
+    await expect(loadFramework(fx.reader, "pytorch")).rejects.toThrow(message);
   });
 });

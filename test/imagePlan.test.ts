@@ -147,14 +147,13 @@ describe("build plan", () => {
   });
 
   it("labels the image with OCI annotations", async () => {
-    const plan = buildPlan(await jax(), { tag: "pr-7", revision: "0123abc", sourceUrl: "https://example.org/repo" });
+    const plan = buildPlan(await jax(), { tag: "pr-7", revision: "0123abc" });
     const metadata = plan.layers.at(-1)!;
     expect(metadata.step).toBe("metadata");
     if (metadata.step !== "metadata") return;
     expect(metadata.labels).toMatchObject({
       "org.opencontainers.image.version": "pr-7",
       "org.opencontainers.image.revision": "0123abc",
-      "org.opencontainers.image.source": "https://example.org/repo",
       "org.opencontainers.image.ref.name": "docker.io/kubeflow-ci/jax-e2e:pr-7",
     });
     expect(metadata.labels["org.opencontainers.image.base.digest"]).toMatch(/^sha256:[a-f0-9]{64}$/);

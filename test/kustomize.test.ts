@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { findOperatorDeployment, imageOverrideKustomization, LOCAL_OPERATOR_REPOSITORY, STANDALONE_OVERLAY } from "../src/operator/plan.js";
+import { findOperatorDeployment, LOCAL_OPERATOR_REPOSITORY, operatorKustomization, STANDALONE_OVERLAY } from "../src/operator/plan.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 
 const KUSTOMIZE = join(REPO_ROOT, ".tools", "bin", "kustomize");
@@ -16,10 +16,10 @@ const build = (dir: string) => execFileSync(KUSTOMIZE, ["build", dir], { encodin
 
 beforeAll(() => {
   if (!existsSync(KUSTOMIZE)) throw new Error(`${KUSTOMIZE} not found: run scripts/install-tools.sh (bash .ci/run does)`);
-  // The same layout the module mounts: the tree at /operator, the override at /e2e/operator-image.
+  // The same layout the module mounts: the tree at /operator, the generated kustomization at /e2e/operator.
   root = mkdtempSync(join(tmpdir(), "kustomize-"));
   cpSync(join(REPO_ROOT, "test", "fixtures", "operator-tree"), join(root, "operator"), { recursive: true });
-  mkdirSync(join(root, "e2e", "operator-image"), { recursive: true });
+  mkdirSync(join(root, "e2e", "operator"), { recursive: true });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -29,19 +29,35 @@ describe("the standalone overlay, built by kustomize", () => {
       namespace: "kubeflow",
       name: "training-operator",
       image: "ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8",
+      command: ["/manager"],
     });
   });
 
-  it("with the generated override, runs the locally built image and changes nothing else", () => {
+  const generate = (changes: Parameters<typeof operatorKustomization>[2]) => {
     const overlay = build(join(root, "operator", STANDALONE_OVERLAY));
     const deployment = findOperatorDeployment(overlay);
     writeFileSync(
-      join(root, "e2e", "operator-image", "kustomization.yaml"),
-      imageOverrideKustomization(`../../operator/${STANDALONE_OVERLAY}`, deployment, { name: LOCAL_OPERATOR_REPOSITORY, tag: "src-0123456789abcdef" }),
+      join(root, "e2e", "operator", "kustomization.yaml"),
+      operatorKustomization(`../../operator/${STANDALONE_OVERLAY}`, deployment, changes)!,
     );
-    const overridden = build(join(root, "e2e", "operator-image"));
-    expect(findOperatorDeployment(overridden)).toEqual({ ...deployment, image: "docker.io/kubeflow-ci/training-operator:src-0123456789abcdef" });
-    const kinds = (text: string) => parseAllDocuments(text).map((d) => `${d.get("kind")}/${(d.toJS() as any).metadata.name}`);
-    expect(kinds(overridden)).toEqual(kinds(overlay));
+    return { overlay, deployment, generated: build(join(root, "e2e", "operator")) };
+  };
+  const kinds = (text: string) => parseAllDocuments(text).map((d) => `${d.get("kind")}/${(d.toJS() as any).metadata.name}`);
+  const FLAG = "--pytorch-init-container-image=docker.io/kubeflow-ci/pytorch-init:3.22.6";
+
+  it("with a built image, runs that image and changes nothing else", () => {
+    const { overlay, deployment, generated } = generate({ image: { name: LOCAL_OPERATOR_REPOSITORY, tag: "src-0123456789abcdef" }, flags: [] });
+    expect(findOperatorDeployment(generated)).toEqual({ ...deployment, image: "docker.io/kubeflow-ci/training-operator:src-0123456789abcdef" });
+    expect(kinds(generated)).toEqual(kinds(overlay));
+  });
+
+  it("with the frameworks' flags, appends them to the operator's command", () => {
+    const { deployment, generated } = generate({ flags: [FLAG, "--zap-log-level=2"] });
+    expect(findOperatorDeployment(generated)).toEqual({ ...deployment, command: ["/manager", FLAG, "--zap-log-level=2"] });
+  });
+
+  it("with both, does both", () => {
+    const { generated } = generate({ image: { name: LOCAL_OPERATOR_REPOSITORY, tag: "t1" }, flags: [FLAG] });
+    expect(findOperatorDeployment(generated)).toMatchObject({ image: "docker.io/kubeflow-ci/training-operator:t1", command: ["/manager", FLAG] });
   });
 });

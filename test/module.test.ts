@@ -36,7 +36,32 @@ const EXPECTED: Record<string, { args: [string, unknown][]; returns: string; cac
 const E2E_RUN: Record<string, string> = { check: "STRING_KIND" };
 const E2E_RUN_FIELDS: Record<string, string> = { ok: "BOOLEAN_KIND", summary: "STRING_KIND", message: "STRING_KIND", report: "Directory" };
 
+/** What each function's help must say (the CLI shows these descriptions). */
+const SAYS: Record<string, RegExp> = {
+  frameworks: /^List the frameworks in the catalog/,
+  image: /^Build a framework's test image/,
+  tarball: /^Export a framework's test image as an OCI tarball named with its full reference/,
+  imageRef: /^Print the full reference a framework's image gets/,
+  testJax: /^Run the JAX end-to-end test with no arguments needed/,
+  testPytorch: /^Run the PyTorch end-to-end test/,
+  testXgboost: /^Run the XGBoost end-to-end test/,
+  test: /^Run the end-to-end test of one or more catalog frameworks in one Kind cluster/,
+  cluster: /^A shell on a fresh Kind cluster for interactive debugging/,
+};
+
 describe("module", () => {
+  it("describes every function in its help", () => {
+    expect(Object.keys(SAYS).sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const [name, says] of Object.entries(SAYS)) expect(functions[name]!.description, name).toMatch(says);
+  });
+
+  it("documents the arguments users need to know about", () => {
+    expect(functions.test!.arguments.framework!.description).toMatch(/comma-separated.*"all"/);
+    expect(functions.test!.arguments.tag!.description).toMatch(/"latest" is refused/);
+    expect(functions.testJax!.arguments.operatorSource!.description).toMatch(/Default: the pinned upstream release/);
+    expect(functions.test!.arguments.nodeImage!.description).toMatch(/pinned by digest/);
+  });
+
   it("is named after dagger.json and described", () => {
     expect(module.name).toBe("TrainingOperatorCi");
     expect(Object.keys(module.objects).sort()).toEqual(["E2eRun", "TrainingOperatorCi"]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { findOperatorDeployment, imageName, imageOverrideKustomization, operatorImageTag, operatorSourceProblem } from "../src/operator/plan.js";
+import { findOperatorDeployment, imageName, operatorImageTag, operatorKustomization, operatorSourceProblem } from "../src/operator/plan.js";
 import { fixture } from "./helpers/fixtures.js";
 
 describe("--operator-source", () => {
@@ -23,6 +23,7 @@ describe("operator deployment", () => {
       namespace: "kubeflow",
       name: "training-operator",
       image: "ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8",
+      command: ["/manager"],
     });
   });
 
@@ -44,19 +45,33 @@ describe("image override", () => {
     expect(() => operatorImageTag("not-a-digest")).toThrow(/not a sha256 digest/);
   });
 
-  it("layers on the overlay without editing it", () => {
-    const deployment = findOperatorDeployment(fixture("standalone-rendered.yaml"));
-    const kustomization = parse(
-      imageOverrideKustomization("../../operator/manifests/overlays/standalone", deployment, {
-        name: "docker.io/kubeflow-ci/training-operator",
-        tag: "src-0123456789abcdef",
-      }),
-    );
-    expect(kustomization).toEqual({
+  const deployment = () => findOperatorDeployment(fixture("standalone-rendered.yaml"));
+  const OVERLAY = "../../operator/manifests/overlays/standalone";
+  const IMAGE = { name: "docker.io/kubeflow-ci/training-operator", tag: "src-0123456789abcdef" };
+  const FLAG = "--pytorch-init-container-image=docker.io/kubeflow-ci/pytorch-init:3.22.6";
+
+  it("is not generated when nothing changes", () => {
+    expect(operatorKustomization(OVERLAY, deployment(), { flags: [] })).toBeUndefined();
+  });
+
+  it("swaps the image, layered on the overlay without editing it", () => {
+    expect(parse(operatorKustomization(OVERLAY, deployment(), { image: IMAGE, flags: [] })!)).toEqual({
       apiVersion: "kustomize.config.k8s.io/v1beta1",
       kind: "Kustomization",
-      resources: ["../../operator/manifests/overlays/standalone"],
-      images: [{ name: "ghcr.io/kubeflow/training-v1/training-operator", newName: "docker.io/kubeflow-ci/training-operator", newTag: "src-0123456789abcdef" }],
+      resources: [OVERLAY],
+      images: [{ name: "ghcr.io/kubeflow/training-v1/training-operator", newName: IMAGE.name, newTag: IMAGE.tag }],
     });
+  });
+
+  it("appends the frameworks' flags to the operator's command", () => {
+    const kustomization = parse(operatorKustomization(OVERLAY, deployment(), { flags: [FLAG] })!);
+    expect(kustomization.images).toBeUndefined();
+    expect(kustomization.patches).toHaveLength(1);
+    expect(kustomization.patches[0].target).toEqual({ kind: "Deployment", name: "training-operator" });
+    expect(JSON.parse(kustomization.patches[0].patch)).toEqual([{ op: "add", path: "/spec/template/spec/containers/0/command/-", value: FLAG }]);
+  });
+
+  it("refuses flags when the operator container has no command to append to", () => {
+    expect(() => operatorKustomization(OVERLAY, { ...deployment(), command: [] }, { flags: [FLAG] })).toThrow(/has no command to append them to/);
   });
 });

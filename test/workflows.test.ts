@@ -29,7 +29,9 @@ describe("e2e workflow", () => {
 
   it("calls the module's test function with a per-PR tag and keeps the report", () => {
     const step = e2e.jobs.e2e.steps.find((s: any) => String(s.uses).startsWith("dagger/dagger-for-github@"));
-    expect(step.with.call).toBe("test --framework ${{ matrix.framework }} --tag ${{ env.IMAGE_TAG }} --revision ${{ github.sha }} report -o e2e-report");
+    expect(step.with.call).toBe(
+      "test --framework ${{ matrix.framework }} --tag ${{ env.IMAGE_TAG }} --revision ${{ github.event.pull_request.head.sha || github.sha }} report -o e2e-report",
+    );
     expect(e2e.env.IMAGE_TAG).toContain("format('pr-{0}', github.event.pull_request.number)");
     expect(e2e.env.IMAGE_TAG).toContain("github.sha");
   });
@@ -67,6 +69,10 @@ describe.each(workflows)("$file", ({ doc }) => {
       expect(job["timeout-minutes"], name).toBeGreaterThan(0);
       expect(job["runs-on"], name).toMatch(/^ubuntu-\d+\.\d+$/);
     }
+  });
+
+  it("pins any job container by digest", () => {
+    for (const [name, job] of jobs.filter(([, j]) => j.container)) expect(job.container, name).toMatch(/@sha256:[a-f0-9]{64}$/);
   });
 
   it("pins every action to a full release tag", () => {

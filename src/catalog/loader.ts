@@ -29,7 +29,6 @@ export interface PlacedFile extends SourceFile {
 /** One validated framework, with every file it references read. */
 export interface CatalogEntry {
   name: string;
-  dir: string;
   specFile: string;
   spec: FrameworkSpec;
   defaults: CatalogDefaults;
@@ -39,7 +38,7 @@ export interface CatalogEntry {
   requirements: SourceFile & { pins: Requirement[] };
   testTools: PlacedFile[];
   payload: PlacedFile[];
-  job: JobTemplate & { file: string };
+  job: JobTemplate;
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -72,7 +71,7 @@ export async function listFrameworks(reader: SourceReader): Promise<string[]> {
   return names.sort();
 }
 
-export async function loadDefaults(reader: SourceReader): Promise<CatalogDefaults> {
+async function loadDefaults(reader: SourceReader): Promise<CatalogDefaults> {
   if (!(await reader.isFile(DEFAULTS_FILE))) throw new CatalogError(DEFAULTS_FILE, undefined, "file not found");
   return validate(DEFAULTS_FILE, DefaultsSchema, parseYaml(DEFAULTS_FILE, await reader.readText(DEFAULTS_FILE)));
 }
@@ -122,7 +121,6 @@ export async function loadFramework(
 
   return {
     name,
-    dir,
     specFile,
     spec,
     defaults: shared,
@@ -131,7 +129,7 @@ export async function loadFramework(
     requirements: { ...requirementsFile, pins },
     testTools,
     payload,
-    job: { ...template, file: templateFile.path },
+    job: template,
   };
 }
 
@@ -157,7 +155,10 @@ export function parseFrameworkList(value: string, argument = "framework"): strin
 /** The --framework argument as catalog names: a comma-separated list, or "all". */
 export async function resolveFrameworks(reader: SourceReader, value: string, argument = "framework"): Promise<string[]> {
   const names = parseFrameworkList(value, argument);
-  if (names.length === 1 && names[0] === "all") return listFrameworks(reader);
+  if (names.includes("all")) {
+    if (names.length > 1) throw new ArgumentError(argument, `"all" already means every framework; give it alone or list frameworks without it`);
+    return listFrameworks(reader);
+  }
   const known = await listFrameworks(reader);
   const unknown = names.filter((n) => !known.includes(n));
   if (unknown.length > 0) {

@@ -26,8 +26,6 @@ export interface PlanOptions {
   tag?: string | null;
   /** VCS revision of the module source, recorded as a label (not part of the tag). */
   revision?: string | null;
-  /** URL of the module source, recorded as a label. */
-  sourceUrl?: string | null;
 }
 
 /** Where pip reads the requirements from while installing; mounted, never left in the image. */
@@ -45,7 +43,6 @@ export function buildPlan(entry: CatalogEntry, options: PlanOptions = {}): Image
     "org.opencontainers.image.base.digest": entry.baseImage.digest,
   };
   if (options.revision) labels["org.opencontainers.image.revision"] = options.revision;
-  if (options.sourceUrl) labels["org.opencontainers.image.source"] = options.sourceUrl;
 
   const layers: Layer[] = [{ step: "base", image: entry.baseImage }];
   if (entry.systemPackages.length > 0) layers.push({ step: "system-packages", packages: entry.systemPackages });

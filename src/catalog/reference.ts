@@ -70,3 +70,13 @@ export function normalizeName(name: string): string {
 export function imageReference(repository: string, tag: string): string {
   return `${normalizeName(repository)}:${tag}`;
 }
+
+/** Parses `name:tag` (no digest) into its fully qualified form; returns a problem string when it is not one. */
+export function parseTaggedReference(ref: string): { name: string; tag: string; ref: string } | string {
+  const match = new RegExp(`^(?<name>${REGISTRY_HOST}${PATH_COMPONENT}(?:/${PATH_COMPONENT})*):(?<tag>[^:@/]+)$`).exec(ref);
+  if (!match?.groups) return `"${ref}" must be name:tag, e.g. docker.io/kubeflow-ci/pytorch-init:3.22.6`;
+  const problem = tagProblem(match.groups.tag!);
+  if (problem) return problem;
+  const name = normalizeName(match.groups.name!);
+  return { name, tag: match.groups.tag!, ref: `${name}:${match.groups.tag}` };
+}

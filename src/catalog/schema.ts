@@ -1,7 +1,7 @@
 // The catalog's single source of truth: zod schemas for frameworks/defaults.yaml and
 // frameworks/<name>/framework.yaml. The TypeScript types are inferred from them.
 import { z } from "zod";
-import { parsePinnedImage, repositoryProblem } from "./reference.js";
+import { parsePinnedImage, parseTaggedReference, repositoryProblem } from "./reference.js";
 
 /** A strict object whose unknown-key error lists the fields that are valid there. */
 function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
@@ -63,6 +63,18 @@ export const DefaultsSchema = strict({
   workdir: absolutePath,
 });
 
+const taggedReference = z.string().superRefine((ref, ctx) => {
+  const parsed = parseTaggedReference(ref);
+  if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
+});
+
+const operatorNeeds = strict({
+  /** Flags appended to the operator's command line, e.g. --pytorch-init-container-image=... */
+  flags: z.array(z.string().regex(/^--[a-z0-9][a-z0-9-]*=\S+$/, { error: "must be --flag=value" })).default([]),
+  /** Images the operator starts for these jobs (e.g. init containers): built from a pinned base and loaded into the cluster as `reference`. */
+  images: z.array(strict({ reference: taggedReference, from: pinnedImage })).default([]),
+});
+
 export const FrameworkSpecSchema = strict({
   /** One line shown by `dagger call frameworks`. */
   summary: z.string().min(1).max(160),
@@ -99,8 +111,11 @@ export const FrameworkSpecSchema = strict({
     /** How long the job may take to reach Succeeded, in seconds. */
     timeoutSeconds: z.int().min(30).max(3600),
   }),
+  /** What the cluster's one operator needs for this framework's jobs. */
+  operator: operatorNeeds.default({ flags: [], images: [] }),
 });
 
 export type CatalogDefaults = z.infer<typeof DefaultsSchema>;
 export type FrameworkSpec = z.infer<typeof FrameworkSpecSchema>;
 export type PlacedFileSpec = z.infer<typeof placedFile>;
+export type OperatorNeeds = z.infer<typeof operatorNeeds>;

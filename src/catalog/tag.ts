@@ -6,13 +6,13 @@ import type { CatalogEntry, SourceFile } from "./loader.js";
 import { tagProblem } from "./reference.js";
 
 /** Bump when the build steps in images.ts change what a given set of inputs produces. */
-export const BUILD_RECIPE_VERSION = 1;
-export const CONTENT_TAG_PREFIX = "c-";
+const BUILD_RECIPE_VERSION = 1;
+const CONTENT_TAG_PREFIX = "c-";
 
 const digestOf = (f: SourceFile & { target?: string }) => ({ path: f.path, target: f.target, sha256: f.sha256 });
 
 /** Everything that determines the image's content, and nothing else. */
-export function imageInputs(entry: CatalogEntry): unknown {
+function imageInputs(entry: CatalogEntry): unknown {
   const { baseImage: _override, ...image } = entry.spec.image;
   return {
     recipe: BUILD_RECIPE_VERSION,
@@ -27,7 +27,7 @@ export function imageInputs(entry: CatalogEntry): unknown {
 }
 
 /** JSON with object keys sorted, so equal inputs always hash the same. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === "object" && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

@@ -18,6 +18,12 @@ export const TIMEOUTS = {
   operatorAvailable: 300,
 } as const;
 
+/**
+ * Bound for an exec whose command carries its own --timeout: a little longer, so the
+ * command's own message (which names what it waited for) is the one reported.
+ */
+export const outerLimit = (commandTimeoutSeconds: number) => commandTimeoutSeconds + 20;
+
 export const nodeContainer = (clusterName: string) => `${clusterName}-control-plane`;
 
 export function clusterCommands(name: string) {

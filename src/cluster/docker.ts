@@ -8,7 +8,7 @@ export const KUBECONFIG_PATH = "/root/.kube/config";
 const DOCKER_DATA = "/var/lib/docker";
 
 /** Cache volume for dockerd's data: keeps the pulled node image between runs. */
-export function dockerDataVolume() {
+function dockerDataVolume() {
   return dag.cacheVolume(`training-operator-ci-dind-${KIND_VERSION}`);
 }
 

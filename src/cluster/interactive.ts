@@ -1,7 +1,7 @@
 // The setup a `dagger call cluster terminal` session runs before handing over its shell.
 // It runs inside the terminal's own exec so the cluster lives exactly as long as the shell.
 import { shellCommand, withTimeout } from "../run/shell.js";
-import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, TIMEOUTS } from "./commands.js";
+import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, outerLimit, TIMEOUTS } from "./commands.js";
 
 export interface InteractiveSetup {
   clusterName: string;
@@ -23,13 +23,13 @@ export function interactiveSetupScript(setup: InteractiveSetup): string {
     `{ ${run(c.deleteStale, TIMEOUTS.deleteStale)} >/dev/null 2>&1 || true; }`,
     run(c.create, TIMEOUTS.createCluster),
     ...kubeconfigRewriteCommands(setup.clusterName, setup.apiServerPort).map((argv) => run(argv, TIMEOUTS.getKubeconfig)),
-    run(c.waitNodes, TIMEOUTS.nodeReady + 20),
+    run(c.waitNodes, outerLimit(TIMEOUTS.nodeReady)),
     say("loading images"),
     ...setup.archives.map((archive) => run(c.loadImage(archive), TIMEOUTS.loadImage)),
     say(`deploying the operator (${setup.operator.deployment.namespace}/${setup.operator.deployment.name})`),
     run(op.apply, TIMEOUTS.apply),
-    run(op.crdsEstablished, TIMEOUTS.crdsEstablished + 20),
-    run(op.available, TIMEOUTS.operatorAvailable + 20),
+    run(op.crdsEstablished, outerLimit(TIMEOUTS.crdsEstablished)),
+    run(op.available, outerLimit(TIMEOUTS.operatorAvailable)),
   ];
   // Chained with &&: `set -e` would be ignored inside the condition of the `if` below.
   return [

@@ -1,8 +1,8 @@
 // Kind inside the Docker service: create the cluster, hand clients a kubeconfig that
 // reaches it, load image tarballs and prove they arrived under their exact names.
 import type { Container, File } from "@dagger.io/dagger";
-import { CommandFailed } from "../run/steps.js";
-import { clusterCommands, KIND_CONFIG_PATH, nodeContainer, TIMEOUTS } from "./commands.js";
+import { CommandFailed, sleep } from "../run/steps.js";
+import { clusterCommands, KIND_CONFIG_PATH, nodeContainer, outerLimit, TIMEOUTS } from "./commands.js";
 import { KUBECONFIG_PATH } from "./docker.js";
 import { execute, mustExecute } from "./exec.js";
 import { DOCKER_HOST_ALIAS, renderKindConfig, rewriteKubeconfig, type ClusterOptions } from "./kindConfig.js";
@@ -39,7 +39,7 @@ export class KindCluster {
       options,
       withConfig.withNewFile(KUBECONFIG_PATH, rewriteKubeconfig(kubeconfig, DOCKER_HOST_ALIAS, options.apiServerPort), { permissions: 0o600 }),
     );
-    await cluster.run(commands.waitNodes, TIMEOUTS.nodeReady + 20);
+    await cluster.run(commands.waitNodes, outerLimit(TIMEOUTS.nodeReady));
     return cluster;
   }
 
@@ -74,7 +74,7 @@ export class KindCluster {
       } catch (error) {
         const transient = error instanceof CommandFailed && /failed calling webhook|connection refused|no endpoints available/i.test(error.stderr);
         if (!transient || attempt >= attempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, pauseSeconds * 1000));
+        await sleep(pauseSeconds);
       }
     }
   }

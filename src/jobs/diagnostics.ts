@@ -14,7 +14,7 @@ const REQUEST_TIMEOUT = "--request-timeout=20s";
 
 export interface DiagnosticsTarget {
   clusterName: string;
-  operator?: OperatorDeployment;
+  operator?: Pick<OperatorDeployment, "namespace" | "name">;
   jobs: { framework: string; job: RenderedJob }[];
 }
 

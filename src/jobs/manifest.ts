@@ -6,7 +6,7 @@ import { KUBEFLOW_API_VERSION } from "../catalog/jobTemplate.js";
 
 /** Label on the job and its pods, so one selector finds everything a framework created. */
 export const FRAMEWORK_LABEL = "training-operator-ci/framework";
-export const JOB_NAMESPACE = "default";
+const JOB_NAMESPACE = "default";
 
 export interface RenderedJob {
   kind: string;

@@ -1,26 +1,32 @@
 // Runs one framework's job in the cluster: apply, wait for Succeeded (failing early on
 // Failed or a pod that cannot start), then read every pod's result line.
-import type { KindCluster } from "../cluster/kind.js";
 import type { CatalogEntry } from "../catalog/loader.js";
-import { FailureWithLog } from "../run/steps.js";
+import type { KindCluster } from "../cluster/kind.js";
+import { FailureWithLog, sleep } from "../run/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
 import { jobState, podNames, type JobState } from "./status.js";
 
 export interface JobOutcome {
-  framework: string;
-  job: RenderedJob;
   state: JobState;
   /** Pod name to its result line (undefined when the pod printed none). */
   results: Record<string, PayloadResult | undefined>;
 }
 
-const POLL_SECONDS = 5;
-/** A passing API hiccup is not a failure; this many in a row is. */
-const MAX_POLL_FAILURES = 3;
-const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+/** How the wait paces itself; tests replace the clock and the pause. */
+export interface Pacing {
+  pollSeconds: number;
+  now: () => number;
+  pause: (seconds: number) => Promise<void>;
+}
 
-async function podLogs(cluster: KindCluster, job: RenderedJob, pods: string[]): Promise<Record<string, string>> {
+const DEFAULT_PACING: Pacing = { pollSeconds: 5, now: Date.now, pause: sleep };
+/** A passing API hiccup is not a failure; this many in a row is. */
+export const MAX_POLL_FAILURES = 3;
+
+type Cluster = Pick<KindCluster, "run" | "apply">;
+
+async function podLogs(cluster: Cluster, job: RenderedJob, pods: string[]): Promise<Record<string, string>> {
   const logs: Record<string, string> = {};
   for (const pod of pods) {
     logs[pod] = await cluster.run(["kubectl", "logs", "-n", job.namespace, pod, "--all-containers", "--tail=-1"]).catch((e: Error) => `(no log: ${e.message})`);
@@ -28,10 +34,16 @@ async function podLogs(cluster: KindCluster, job: RenderedJob, pods: string[]): 
   return logs;
 }
 
-export async function runJob(cluster: KindCluster, entry: CatalogEntry, job: RenderedJob, note: (line: string) => void): Promise<JobOutcome> {
+export async function runJob(
+  cluster: Cluster,
+  entry: CatalogEntry,
+  job: RenderedJob,
+  note: (line: string) => void,
+  pacing: Pacing = DEFAULT_PACING,
+): Promise<JobOutcome> {
   await cluster.apply(job.yaml);
   const timeout = entry.spec.job.timeoutSeconds;
-  const deadline = Date.now() + timeout * 1000;
+  const deadline = pacing.now() + timeout * 1000;
   const list = ["kubectl", "get", `${job.resource},pods`, "-n", job.namespace, "-l", job.selector, "-o", "json"];
   let state: JobState;
   let listJson: string;
@@ -42,26 +54,29 @@ export async function runJob(cluster: KindCluster, entry: CatalogEntry, job: Ren
       listJson = await cluster.run(list);
       failures = 0;
     } catch (error) {
-      if (++failures >= MAX_POLL_FAILURES || Date.now() > deadline) throw error;
+      if (++failures >= MAX_POLL_FAILURES || pacing.now() > deadline) throw error;
       note(`polling ${job.kind} ${job.name} failed (${(error as Error).message}); retrying`);
-      await sleep(POLL_SECONDS);
+      await pacing.pause(pacing.pollSeconds);
       continue;
     }
     state = jobState(listJson, job.kind, job.name);
     if (state.detail !== last) note(`${job.kind} ${job.name}: ${state.detail}`);
     last = state.detail;
     if (state.phase === "succeeded" || state.phase === "failed") break;
-    if (Date.now() > deadline) {
+    if (pacing.now() > deadline) {
       throw new FailureWithLog(`${job.kind} ${job.name} did not finish within ${timeout}s (${entry.specFile} job.timeoutSeconds); last state: ${state.detail}`, []);
     }
-    await sleep(POLL_SECONDS);
+    await pacing.pause(pacing.pollSeconds);
   }
 
   const logs = await podLogs(cluster, job, podNames(listJson));
   const results = Object.fromEntries(Object.entries(logs).map(([pod, log]) => [pod, parseResultLine(log)]));
   const tail = Object.entries(logs).flatMap(([pod, log]) => log.trimEnd().split("\n").slice(-8).map((line) => `${pod}: ${line}`));
   if (state.phase === "failed") throw new FailureWithLog(`${job.kind} ${job.name} failed: ${state.detail}`, tail);
-  const bad = describeResults(results).filter((line) => !/: ok /.test(line));
-  if (bad.length > 0) throw new FailureWithLog(`${job.kind} ${job.name} succeeded but not every pod reported ok: ${bad.join("; ")}`, tail);
-  return { framework: entry.name, job, state, results };
+  const notOk = Object.keys(results).filter((pod) => results[pod]?.ok !== true);
+  if (Object.keys(results).length === 0 || notOk.length > 0) {
+    const lines = describeResults(Object.fromEntries(notOk.map((pod) => [pod, results[pod]])));
+    throw new FailureWithLog(`${job.kind} ${job.name} succeeded but not every pod reported ok: ${lines.join("; ") || "no pods found"}`, tail);
+  }
+  return { state, results };
 }

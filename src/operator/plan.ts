@@ -27,6 +27,8 @@ export interface OperatorDeployment {
   name: string;
   /** Image as the manifests reference it, e.g. ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8. */
   image: string;
+  /** The operator container's command, where extra flags are appended. */
+  command: string[];
 }
 
 type Doc = { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: any };
@@ -36,13 +38,13 @@ export function findOperatorDeployment(rendered: string): OperatorDeployment {
   const docs = parseAllDocuments(rendered).map((d) => d.toJS() as Doc | null);
   const deployments = docs.filter((d): d is Doc => d?.kind === "Deployment");
   const operator = deployments.length === 1 ? deployments[0] : deployments.find((d) => /training-operator/.test(d.metadata?.name ?? ""));
-  const container = operator?.spec?.template?.spec?.containers?.[0] as { image?: string } | undefined;
+  const container = operator?.spec?.template?.spec?.containers?.[0] as { image?: string; command?: string[] } | undefined;
   if (!operator?.metadata?.name || !container?.image) {
     throw new Error(
       `the rendered ${STANDALONE_OVERLAY} has no operator Deployment with an image (found ${deployments.length} Deployment(s): ${deployments.map((d) => d.metadata?.name).join(", ") || "none"})`,
     );
   }
-  return { namespace: operator.metadata.namespace ?? "default", name: operator.metadata.name, image: container.image };
+  return { namespace: operator.metadata.namespace ?? "default", name: operator.metadata.name, image: container.image, command: container.command ?? [] };
 }
 
 /** An image reference without its tag or digest: what kustomize's `images` matches on. */
@@ -60,15 +62,31 @@ export function operatorImageTag(sourceDigest: string): string {
   return `src-${hex.slice(0, 16)}`;
 }
 
+export interface OperatorChanges {
+  /** A locally built operator image to run instead of the manifests' one. */
+  image?: { name: string; tag: string };
+  /** Flags appended to the operator's command (from the frameworks' `operator.flags`). */
+  flags: string[];
+}
+
 /**
- * A kustomization layered on the standalone overlay that points the operator Deployment
- * at another image; `overlayFromHere` is the overlay's path relative to this file's folder.
+ * A kustomization layered on the standalone overlay that applies `changes` to the
+ * operator Deployment, or undefined when there is nothing to change. `overlayFromHere`
+ * is the overlay's path relative to this file's folder; the source tree is never edited.
  */
-export function imageOverrideKustomization(overlayFromHere: string, deployment: OperatorDeployment, newImage: { name: string; tag: string }): string {
+export function operatorKustomization(overlayFromHere: string, deployment: OperatorDeployment, changes: OperatorChanges): string | undefined {
+  if (!changes.image && changes.flags.length === 0) return undefined;
+  if (changes.flags.length > 0 && deployment.command.length === 0) {
+    throw new Error(`cannot add operator flags (${changes.flags.join(" ")}): the Deployment ${deployment.namespace}/${deployment.name} has no command to append them to`);
+  }
+  const flagPatch = changes.flags.map((flag) => ({ op: "add", path: "/spec/template/spec/containers/0/command/-", value: flag }));
   return stringify({
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
     resources: [overlayFromHere],
-    images: [{ name: imageName(deployment.image), newName: newImage.name, newTag: newImage.tag }],
+    ...(changes.image ? { images: [{ name: imageName(deployment.image), newName: changes.image.name, newTag: changes.image.tag }] } : {}),
+    ...(flagPatch.length > 0
+      ? { patches: [{ target: { kind: "Deployment", name: deployment.name }, patch: JSON.stringify(flagPatch) }] }
+      : {}),
   });
 }

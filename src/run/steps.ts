@@ -57,12 +57,15 @@ export class RunRecorder {
     private readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
 
-  /** Runs `action` as step `name`; a failure is recorded and rethrown as a StepFailure. */
-  async step<T>(name: string, action: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `action` as step `name`; a failure is recorded and rethrown as a StepFailure.
+   * With `limitSeconds`, a step still running then fails, naming the limit.
+   */
+  async step<T>(name: string, action: () => Promise<T>, limitSeconds?: number): Promise<T> {
     const started = this.clock();
     this.log(`▶ ${name}`);
     try {
-      const value = await action();
+      const value = limitSeconds === undefined ? await action() : await withinLimit(action(), limitSeconds);
       const seconds = (this.clock() - started) / 1000;
       this.steps.push({ name, status: "ok", seconds });
       this.log(`✔ ${name} (${formatSeconds(seconds)})`);
@@ -92,6 +95,22 @@ export class FailureWithLog extends Error {
     this.name = "FailureWithLog";
   }
 }
+
+/** Resolves like `work`, or rejects once `seconds` have passed. */
+export async function withinLimit<T>(work: Promise<T>, seconds: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${formatSeconds(seconds)}`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Pauses for `seconds`. */
+export const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
 
 export function asStepFailure(step: string, error: unknown): StepFailure {
   if (error instanceof StepFailure) return error;

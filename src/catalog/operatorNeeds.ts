@@ -1,0 +1,45 @@
+// What the frameworks of one run ask of the cluster's single operator: flags on its
+// command line and images it starts (e.g. init containers), merged across frameworks.
+import { CatalogError } from "./errors.js";
+import type { CatalogEntry } from "./loader.js";
+import { parsePinnedImage, parseTaggedReference, type PinnedImage } from "./reference.js";
+
+export interface OperatorImage {
+  /** Full reference the image is loaded as, e.g. docker.io/kubeflow-ci/pytorch-init:3.22.6. */
+  reference: string;
+  tag: string;
+  from: PinnedImage;
+}
+
+export interface OperatorNeeds {
+  flags: string[];
+  images: OperatorImage[];
+}
+
+/** Merges the entries' operator needs; two frameworks setting one flag or image differently is an error naming both files. */
+export function operatorNeeds(entries: CatalogEntry[]): OperatorNeeds {
+  const flags = new Map<string, { value: string; file: string }>();
+  const images = new Map<string, { image: OperatorImage; file: string }>();
+  for (const entry of entries) {
+    for (const flag of entry.spec.operator.flags) {
+      const name = flag.split("=")[0]!;
+      const seen = flags.get(name);
+      if (seen && seen.value !== flag) {
+        throw new CatalogError(entry.specFile, "operator.flags", `${flag} conflicts with ${seen.value} from ${seen.file}; the cluster has one operator`);
+      }
+      flags.set(name, { value: flag, file: entry.specFile });
+    }
+    for (const spec of entry.spec.operator.images) {
+      const target = parseTaggedReference(spec.reference);
+      const from = parsePinnedImage(spec.from);
+      if (typeof target === "string" || typeof from === "string") continue; // the schema already refused these
+      const image = { reference: target.ref, tag: target.tag, from };
+      const seen = images.get(image.reference);
+      if (seen && seen.image.from.ref !== from.ref) {
+        throw new CatalogError(entry.specFile, "operator.images", `${image.reference} is built from ${from.ref} here but from ${seen.image.from.ref} in ${seen.file}`);
+      }
+      images.set(image.reference, { image, file: entry.specFile });
+    }
+  }
+  return { flags: [...flags.values()].map((f) => f.value), images: [...images.values()].map((i) => i.image) };
+}

@@ -1,0 +1,73 @@
+// The Dagger wiring of the image build, recorded call by call: which builder step reads
+// which source file, in which order. Nothing runs; every Dagger value stays lazy.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Container, Directory } from "@dagger.io/dagger";
+import { fsReader } from "../src/catalog/fsReader.js";
+import { loadFramework } from "../src/catalog/loader.js";
+import { buildPlan, REQUIREMENTS_MOUNT } from "../src/catalog/plan.js";
+import { buildImage } from "../src/images.js";
+import { REPO_ROOT } from "./helpers/catalogFixture.js";
+
+type Call = { method: string; args: unknown[] };
+
+/** A stand-in that records every method called on it and returns itself, like a Container chain. */
+function recorder(calls: Call[]): Container {
+  const proxy: unknown = new Proxy(
+    {},
+    {
+      get: (_target, method) => (...args: unknown[]) => {
+        calls.push({ method: String(method), args });
+        return proxy;
+      },
+    },
+  );
+  return proxy as Container;
+}
+
+/** A source Directory whose files are just their paths. */
+const source = { file: (path: string) => ({ sourceFile: path }) } as unknown as Directory;
+const fileArgs = (call: Call) => call.args.filter((a): a is { sourceFile: string } => typeof a === "object" && a !== null && "sourceFile" in a).map((a) => a.sourceFile);
+
+let calls: Call[];
+beforeAll(async () => {
+  const jax = await loadFramework(fsReader(REPO_ROOT), "jax");
+  calls = [];
+  buildImage(source, buildPlan(jax, { tag: "t", revision: "abc" }), recorder(calls));
+});
+
+describe("buildImage", () => {
+  it("starts from the digest-pinned base", () => {
+    expect(calls[0]!.method).toBe("from");
+    expect(calls[0]!.args[0]).toMatch(/^docker.io\/library\/python:3\.11\.16-slim-bookworm@sha256:[a-f0-9]{64}$/);
+  });
+
+  it("installs the dependencies with only the requirements file mounted, from a pip cache volume", () => {
+    const install = calls.findIndex((c) => c.method === "withExec" && (c.args[0] as string[]).includes("install"));
+    const before = calls.slice(0, install);
+    expect(before.flatMap(fileArgs)).toEqual(["frameworks/jax/requirements.txt"]);
+    expect(before.find((c) => c.method === "withMountedFile")!.args[0]).toBe(REQUIREMENTS_MOUNT);
+    expect(before.some((c) => c.method === "withMountedCache" && c.args[0] === "/root/.cache/pip")).toBe(true);
+    expect(calls[install + 1]).toEqual({ method: "withExec", args: [["python", "-m", "pip", "check"]] });
+  });
+
+  it("adds test tools, then the payload, after the install and leaves no mount behind", () => {
+    const install = calls.findIndex((c) => c.method === "withExec" && (c.args[0] as string[]).includes("install"));
+    const files = calls.filter((c) => c.method === "withFile").map((c) => [c.args[0], ...fileArgs(c)]);
+    expect(files).toEqual([
+      ["/opt/e2e/e2e_support.py", "frameworks/_common/e2e_support.py"],
+      ["/opt/e2e/jax_e2e.py", "frameworks/jax/payload/jax_e2e.py"],
+    ]);
+    expect(calls.findIndex((c) => c.method === "withFile")).toBeGreaterThan(install);
+    const mounted = calls.filter((c) => c.method.startsWith("withMounted")).map((c) => c.args[0]);
+    const unmounted = calls.filter((c) => c.method === "withoutMount").map((c) => c.args[0]);
+    expect(unmounted.sort()).toEqual(mounted.sort());
+  });
+
+  it("ends with the metadata: environment, labels, workdir and the payload as default command", () => {
+    const lastFile = calls.map((c) => c.method).lastIndexOf("withFile");
+    const tail = calls.slice(lastFile + 1);
+    expect(tail.map((c) => c.method).every((m) => ["withEnvVariable", "withLabel", "withWorkdir", "withDefaultArgs"].includes(m))).toBe(true);
+    expect(tail.find((c) => c.method === "withLabel" && c.args[0] === "org.opencontainers.image.revision")!.args[1]).toBe("abc");
+    expect(tail.at(-1)).toEqual({ method: "withDefaultArgs", args: [["python", "/opt/e2e/jax_e2e.py"]] });
+  });
+});

@@ -1,0 +1,100 @@
+// runJob's waiting and verdict logic against a scripted cluster: each kubectl call gets
+// the next captured answer (the JSON shapes of test/fixtures), no engine involved.
+import { beforeAll, describe, expect, it } from "vitest";
+import { fsReader } from "../src/catalog/fsReader.js";
+import { loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
+import { renderJob, type RenderedJob } from "../src/jobs/manifest.js";
+import { MAX_POLL_FAILURES, runJob, type Pacing } from "../src/jobs/run.js";
+import { CommandFailed, FailureWithLog } from "../src/run/steps.js";
+import { REPO_ROOT } from "./helpers/catalogFixture.js";
+import { fixture } from "./helpers/fixtures.js";
+
+let jax: CatalogEntry;
+let job: RenderedJob;
+beforeAll(async () => {
+  jax = await loadFramework(fsReader(REPO_ROOT), "jax");
+  job = renderJob(jax, "docker.io/kubeflow-ci/jax-e2e:t");
+});
+
+const OK = (pid: number) => `[e2e] noise\nE2E_RESULT {"framework":"jax","ok":true,"process_id":${pid}}\n`;
+const FAILED = 'E2E_RESULT {"framework":"jax","ok":false,"error":"sum over all devices is 2.0, expected 3.0"}\n';
+const apiDown = () => new CommandFailed("kubectl get", 1, "", "The connection to the server docker:6443 was refused", 60);
+
+/** A cluster whose `kubectl get` answers come from `polls` in order, and whose logs come from `logs`. */
+function scriptedCluster(polls: (string | Error)[], logs: Record<string, string>) {
+  const calls: string[][] = [];
+  let applied = "";
+  return {
+    calls,
+    applied: () => applied,
+    apply: async (yaml: string) => {
+      applied = yaml;
+    },
+    run: async (argv: string[]) => {
+      calls.push(argv);
+      if (argv[1] === "logs") return logs[argv[4]!] ?? "";
+      const next = polls.shift();
+      if (next === undefined) throw new Error("the test ran out of scripted answers");
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  };
+}
+
+/** A clock that advances by each pause, so deadlines pass without waiting. */
+function fakePacing(): Pacing & { elapsed: () => number } {
+  let now = 0;
+  return { pollSeconds: 5, now: () => now, pause: async (s) => void (now += s * 1000), elapsed: () => now / 1000 };
+}
+
+const lines: string[] = [];
+const note = (l: string) => lines.push(l);
+
+describe("runJob", () => {
+  it("applies the rendered job, waits through Running and reads every pod's result", async () => {
+    const cluster = scriptedCluster([fixture("jaxjob-running.json"), fixture("jaxjob-succeeded.json")], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": OK(1) });
+    const outcome = await runJob(cluster, jax, job, note, fakePacing());
+    expect(cluster.applied()).toBe(job.yaml);
+    expect(cluster.calls[0]).toEqual(["kubectl", "get", "jaxjob.kubeflow.org,pods", "-n", "default", "-l", "training-operator-ci/framework=jax", "-o", "json"]);
+    expect(outcome.state.phase).toBe("succeeded");
+    expect(Object.keys(outcome.results)).toEqual(["jax-e2e-worker-0", "jax-e2e-worker-1"]);
+  });
+
+  it("fails with the operator's reason and the pods' last log lines", async () => {
+    const cluster = scriptedCluster([fixture("jaxjob-failed.json")], { "jax-e2e-worker-0": FAILED });
+    const error = (await runJob(cluster, jax, job, note, fakePacing()).catch((e: unknown) => e)) as FailureWithLog;
+    expect(error.message).toMatch(/^JAXJob jax-e2e failed: Failed \(JAXJobFailed\)/);
+    expect(error.logTail).toContain('jax-e2e-worker-0: E2E_RESULT {"framework":"jax","ok":false,"error":"sum over all devices is 2.0, expected 3.0"}');
+  });
+
+  it("fails a Succeeded job when a pod did not report ok", async () => {
+    const cluster = scriptedCluster([fixture("jaxjob-succeeded.json")], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": "Traceback (most recent call last):\n" });
+    await expect(runJob(cluster, jax, job, note, fakePacing())).rejects.toThrow(/succeeded but not every pod reported ok: jax-e2e-worker-1: no result line/);
+  });
+
+  it("does not mistake an error message containing ': ok ' for success", async () => {
+    const tricky = 'E2E_RESULT {"framework":"jax","ok":false,"error":"pod: ok but not really"}\n';
+    const cluster = scriptedCluster([fixture("jaxjob-succeeded.json")], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": tricky });
+    await expect(runJob(cluster, jax, job, note, fakePacing())).rejects.toThrow(/jax-e2e-worker-1: FAILED: pod: ok but not really/);
+  });
+
+  it("gives up at the catalog's timeout, naming it and the last state", async () => {
+    const pacing = fakePacing();
+    const cluster = scriptedCluster(Array.from({ length: 100 }, () => fixture("jaxjob-running.json")), {});
+    await expect(runJob(cluster, jax, job, note, pacing)).rejects.toThrow(
+      /^JAXJob jax-e2e did not finish within 300s \(frameworks\/jax\/framework.yaml job.timeoutSeconds\); last state: Running; pods: 1 Running, 1 Pending$/,
+    );
+    expect(pacing.elapsed()).toBeGreaterThanOrEqual(300);
+    expect(pacing.elapsed()).toBeLessThanOrEqual(310);
+  });
+
+  it("rides out a passing API error", async () => {
+    const cluster = scriptedCluster([apiDown(), apiDown(), fixture("jaxjob-succeeded.json")], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": OK(1) });
+    expect((await runJob(cluster, jax, job, note, fakePacing())).state.phase).toBe("succeeded");
+  });
+
+  it(`fails after ${MAX_POLL_FAILURES} API errors in a row`, async () => {
+    const cluster = scriptedCluster([apiDown(), apiDown(), apiDown(), fixture("jaxjob-succeeded.json")], {});
+    await expect(runJob(cluster, jax, job, note, fakePacing())).rejects.toThrow(/exited with code 1/);
+  });
+});
