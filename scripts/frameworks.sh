@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the payload scripts: sets `frameworks` to the arguments, or to every folder
 # under frameworks/ that does not start with "_".
 frameworks=("$@")

@@ -11,6 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian 12's python3-venv, for the system Python the Debian stand-ins need.
+PYTHON3_VENV_VERSION=3.11.2-1+b1
+
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # shellcheck source=scripts/frameworks.sh
@@ -27,7 +30,7 @@ for name in "${frameworks[@]}"; do
     mapfile -t packages < <(grep -v '^\s*#' "$tests/debian-packages.txt" | grep -v '^\s*$')
     echo "payload-envs: $env <- Debian ${packages[*]} + $requirements"
     sudo_if_needed apt-get update -qq
-    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv "${packages[@]}" >/dev/null
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "python3-venv=$PYTHON3_VENV_VERSION" "${packages[@]}" >/dev/null
     /usr/bin/python3 -m venv --system-site-packages "$env"
     "$env/bin/python" -m pip install --quiet --no-deps --only-binary=:all: -r "$requirements" -r frameworks/_common/test-requirements.txt
   else

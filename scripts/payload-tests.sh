@@ -2,7 +2,7 @@
 # Runs each framework's payload tests (frameworks/<name>/tests) for real, with that
 # framework's pinned environment from scripts/payload-envs.sh. Usage: scripts/payload-tests.sh [framework...]
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 # shellcheck source=scripts/frameworks.sh
 source scripts/frameworks.sh

@@ -57,6 +57,7 @@ class PayloadContract:
             assert f"missing {missing}" in outcome.result["error"], outcome.result
 
     def test_invalid_values_are_named(self) -> None:
+        assert self.invalid_values, "list the values this payload must refuse"
         for override, message in self.invalid_values:
             job = launch(self.job.PAYLOAD, [{**self.job.env(free_port(), 2, 0), **override}], timeout=30)
             assert job.outcomes[0].returncode == 2, job.describe()

@@ -42,4 +42,4 @@ class TestJaxPayload(PayloadContract):
         # jax aborts (SIGABRT) when its coordinator wait times out; the supervisor says so.
         env = {**local_job.env(free_port(), 2, 0), "E2E_INIT_TIMEOUT_SECONDS": "5"}
         result = launch(local_job.PAYLOAD, [env], timeout=60).outcomes[0].result
-        assert "E2E_INIT_TIMEOUT_SECONDS" in result["error"]
+        assert "signal SIGABRT" in result["error"] and "E2E_INIT_TIMEOUT_SECONDS" in result["error"]
