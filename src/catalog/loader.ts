@@ -99,7 +99,10 @@ export async function loadFramework(
   const spec = validate(specFile, FrameworkSpecSchema, parseYaml(specFile, await reader.readText(specFile)));
 
   const baseImage = parsePinnedImage(spec.image.baseImage ?? shared.baseImage);
-  if (typeof baseImage === "string") throw new CatalogError(DEFAULTS_FILE, "baseImage", baseImage); // schema already checked
+  if (typeof baseImage === "string") {
+    // The schemas already refuse this; kept so the error still names the right file.
+    throw spec.image.baseImage ? new CatalogError(specFile, "image.baseImage", baseImage) : new CatalogError(DEFAULTS_FILE, "baseImage", baseImage);
+  }
 
   const requirementsFile = await readSource(reader, specFile, "image.requirements", dir, spec.image.requirements);
   const { requirements: pins, problems } = parseRequirements(requirementsFile.content);
