@@ -2,31 +2,25 @@
 // Kind's `create` is the model: small actions in order, each saying what failed.
 import { randomUUID } from "node:crypto";
 import { dag, type Directory, type Service } from "@dagger.io/dagger";
-import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, toolsContainer } from "./cluster/docker.js";
+import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe } from "./cluster/docker.js";
 import { mustExecute } from "./cluster/exec.js";
-import { operatorNeeds } from "./catalog/operatorNeeds.js";
 import { KindCluster, type ImageArchive } from "./cluster/kind.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from "./cluster/kindConfig.js";
 import { KIND_VERSION } from "./cluster/pins.js";
 import { GIB, jobConcurrency, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
-import { frameworkArchives, frameworkImage, operatorArchives } from "./images.js";
 import { collectDiagnostics } from "./jobs/collect.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
 import { describeResults } from "./jobs/results.js";
 import { runJob } from "./jobs/run.js";
-import { applyOperator, planOperatorInstall, prepareOperator } from "./operator/deploy.js";
+import { applyOperator } from "./operator/deploy.js";
 import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
 import { asStepFailure, RunRecorder, settleWithLimit } from "./run/steps.js";
+import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 /** Bounds, in seconds, on the steps whose work is not already bounded command by command. */
 const LIMITS = { checkInputs: 600, buildImages: 3600, preflight: 120, startService: 300 } as const;
 
-export interface E2eOptions {
-  frameworks: string[];
-  tag?: string;
-  revision?: string;
-  operatorSource?: Directory;
-  buildOperator: boolean;
+export interface E2eOptions extends RunInputOptions {
   /** Empty: the node image pinned for this kind release. */
   nodeImage?: string;
   /** The command that keeps the report, quoted in the failure message. */
@@ -67,21 +61,15 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   let diagnostics: Directory | undefined;
 
   // Bad input fails here, before anything is built, with the argument or file it concerns.
-  const tools = await toolsContainer();
-  const { images, needs, install } = await recorder.step("check inputs", async () => {
-    const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision })));
-    const needs = operatorNeeds(images.map((i) => i.entry));
-    const operator = await prepareOperator(options.operatorSource, options.buildOperator);
-    report.operator = operator.description;
-    return { images, needs, install: await planOperatorInstall(tools, operator, needs.flags) };
-  }, LIMITS.checkInputs);
+  const { tools, images, install, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, options), LIMITS.checkInputs);
+  report.operator = operator.description;
   const jobs: RenderedJob[] = images.map((image) => renderJob(image.entry, image.plan.reference));
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
 
   try {
     const archives = await recorder.step(
       "build images",
-      () => buildArchives([...frameworkArchives(images), ...operatorArchives(needs), ...(install.image ? [install.image] : [])]),
+      () => buildArchives(toBuild),
       LIMITS.buildImages,
     );
 
