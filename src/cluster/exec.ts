@@ -1,6 +1,6 @@
 // Running commands that act on the cluster. Each exec carries a fresh nonce so Dagger
 // never answers from its cache: the cluster's state is outside what Dagger can see.
-import { ExecError, ReturnType, type Container } from "@dagger.io/dagger";
+import { ReturnType, type Container } from "@dagger.io/dagger";
 import { bounded, shellCommand } from "../run/shell.js";
 import { CommandFailed } from "../run/steps.js";
 
@@ -8,6 +8,18 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * The SDK's ExecError, recognised by its shape: the runtime's bundled SDK exports only a
+ * few names (see test/runtime/facts.ts), and ExecError is not one of them.
+ */
+export function asExecResult(error: unknown): ExecResult | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const e = error as { name?: unknown; code?: unknown; exitCode?: unknown; stdout?: unknown; stderr?: unknown };
+  if (e.name !== "ExecError" && e.code !== "D109") return undefined;
+  if (typeof e.exitCode !== "number") return undefined;
+  return { exitCode: e.exitCode, stdout: typeof e.stdout === "string" ? e.stdout : "", stderr: typeof e.stderr === "string" ? e.stderr : "" };
 }
 
 let sequence = 0;
@@ -28,7 +40,8 @@ export async function execute(container: Container, argv: string[], timeoutSecon
     return { exitCode, stdout, stderr };
   } catch (error) {
     // Exit codes outside ReturnType.Any (a signal bounded() did not map) still carry the output.
-    if (error instanceof ExecError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
+    const failed = asExecResult(error);
+    if (failed) return failed;
     throw error;
   }
 }
