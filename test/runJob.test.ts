@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
 import { renderJob, type RenderedJob } from "../src/jobs/manifest.js";
-import { MAX_POLL_FAILURES, runJob, type Pacing } from "../src/jobs/run.js";
+import { MAX_POLL_FAILURES, POD_END_TIMEOUT_SECONDS, runJob, type Pacing } from "../src/jobs/run.js";
 import { CommandFailed, FailureWithLog } from "../src/run/steps.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 import { fixture } from "./helpers/fixtures.js";
@@ -96,5 +96,46 @@ describe("runJob", () => {
   it(`fails after ${MAX_POLL_FAILURES} API errors in a row`, async () => {
     const cluster = scriptedCluster([apiDown(), apiDown(), apiDown(), fixture("jaxjob-succeeded.json")], {});
     await expect(runJob(cluster, jax, job, note, fakePacing())).rejects.toThrow(/exited with code 1/);
+  });
+});
+
+describe("runJob after the job succeeded (PyTorchJob and XGBoostJob succeed with their master)", () => {
+  let pytorch: CatalogEntry;
+  let torchJob: RenderedJob;
+  beforeAll(async () => {
+    pytorch = await loadFramework(fsReader(REPO_ROOT), "pytorch");
+    torchJob = renderJob(pytorch, "docker.io/kubeflow-ci/pytorch-e2e:t");
+  });
+  const ok = (rank: number) => `E2E_RESULT {"framework":"pytorch","ok":true,"rank":${rank}}\n`;
+
+  it("waits for a worker still running, then reads every pod's complete log", async () => {
+    const logs = { "pytorch-e2e-master-0": ok(0), "pytorch-e2e-worker-0": ok(1) };
+    const cluster = scriptedCluster(
+      [fixture("pytorchjob-succeeded-worker-running.json"), fixture("pytorchjob-succeeded-worker-running.json"), fixture("pytorchjob-succeeded.json")],
+      logs,
+    );
+    const outcome = await runJob(cluster, pytorch, torchJob, note, fakePacing());
+    expect(cluster.calls.filter((c) => c[1] === "get")).toHaveLength(3);
+    expect(cluster.calls.filter((c) => c[1] === "logs").map((c) => c[4])).toEqual(["pytorch-e2e-master-0", "pytorch-e2e-worker-0"]);
+    expect(Object.keys(outcome.results)).toEqual(["pytorch-e2e-master-0", "pytorch-e2e-worker-0"]);
+  });
+
+  it("fails, naming the pod, when a worker fails after the job succeeded", async () => {
+    const cluster = scriptedCluster([fixture("pytorchjob-succeeded-worker-running.json"), fixture("pytorchjob-succeeded-worker-failed.json")], {
+      "pytorch-e2e-master-0": ok(0),
+      "pytorch-e2e-worker-0": "RuntimeError: gloo connection closed\n",
+    });
+    const error = (await runJob(cluster, pytorch, torchJob, note, fakePacing()).catch((e: unknown) => e)) as FailureWithLog;
+    expect(error.message).toBe("PyTorchJob pytorch-e2e succeeded but pod(s) failed: pytorch-e2e-worker-0 (exit code 1, Error)");
+    expect(error.logTail).toContain("pytorch-e2e-worker-0: RuntimeError: gloo connection closed");
+  });
+
+  it(`gives up ${POD_END_TIMEOUT_SECONDS}s after success when a pod never ends, naming it`, async () => {
+    const pacing = fakePacing();
+    const cluster = scriptedCluster(Array.from({ length: 60 }, () => fixture("pytorchjob-succeeded-worker-running.json")), {});
+    await expect(runJob(cluster, pytorch, torchJob, note, pacing)).rejects.toThrow(
+      `PyTorchJob pytorch-e2e succeeded but pod(s) had not ended ${POD_END_TIMEOUT_SECONDS}s later: pytorch-e2e-worker-0 (Running)`,
+    );
+    expect(pacing.elapsed()).toBeLessThanOrEqual(POD_END_TIMEOUT_SECONDS + 10);
   });
 });

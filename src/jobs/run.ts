@@ -5,7 +5,7 @@ import type { KindCluster } from "../cluster/kind.js";
 import { FailureWithLog, sleep } from "../run/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
-import { jobState, podNames, type JobState } from "./status.js";
+import { jobState, podEnds, podNames, type JobState } from "./status.js";
 
 export interface JobOutcome {
   state: JobState;
@@ -23,6 +23,8 @@ export interface Pacing {
 const DEFAULT_PACING: Pacing = { pollSeconds: 5, now: Date.now, pause: sleep };
 /** A passing API hiccup is not a failure; this many in a row is. */
 export const MAX_POLL_FAILURES = 3;
+/** After the job succeeded, how long its other pods may take to end before logs are read. */
+export const POD_END_TIMEOUT_SECONDS = 120;
 
 type Cluster = Pick<KindCluster, "run" | "apply">;
 
@@ -49,16 +51,22 @@ export async function runJob(
   let listJson: string;
   let last = "";
   let failures = 0;
-  for (;;) {
+  const poll = async (): Promise<string | undefined> => {
     try {
-      listJson = await cluster.run(list);
+      const json = await cluster.run(list);
       failures = 0;
+      return json;
     } catch (error) {
       if (++failures >= MAX_POLL_FAILURES || pacing.now() > deadline) throw error;
       note(`polling ${job.kind} ${job.name} failed (${(error as Error).message}); retrying`);
       await pacing.pause(pacing.pollSeconds);
-      continue;
+      return undefined;
     }
+  };
+  for (;;) {
+    const polled = await poll();
+    if (polled === undefined) continue;
+    listJson = polled;
     state = jobState(listJson, job.kind, job.name);
     if (state.detail !== last) note(`${job.kind} ${job.name}: ${state.detail}`);
     last = state.detail;
@@ -69,14 +77,45 @@ export async function runJob(
     await pacing.pause(pacing.pollSeconds);
   }
 
+  let afterSuccess: string | undefined;
+  if (state.phase === "succeeded") ({ listJson, problem: afterSuccess } = await awaitPodEnds(job, listJson, poll, note, pacing));
+
   const logs = await podLogs(cluster, job, podNames(listJson));
   const results = Object.fromEntries(Object.entries(logs).map(([pod, log]) => [pod, parseResultLine(log)]));
   const tail = Object.entries(logs).flatMap(([pod, log]) => log.trimEnd().split("\n").slice(-8).map((line) => `${pod}: ${line}`));
   if (state.phase === "failed") throw new FailureWithLog(`${job.kind} ${job.name} failed: ${state.detail}`, tail);
+  if (afterSuccess) throw new FailureWithLog(afterSuccess, tail);
   const notOk = Object.keys(results).filter((pod) => results[pod]?.ok !== true);
   if (Object.keys(results).length === 0 || notOk.length > 0) {
     const lines = describeResults(Object.fromEntries(notOk.map((pod) => [pod, results[pod]])));
     throw new FailureWithLog(`${job.kind} ${job.name} succeeded but not every pod reported ok: ${lines.join("; ") || "no pods found"}`, tail);
   }
   return { state, results };
+}
+
+/**
+ * Once the job is Succeeded, waits (bounded by POD_END_TIMEOUT_SECONDS) until every pod has
+ * ended, so each pod's result line is complete. Returns the last pod list and, when a pod
+ * failed after the job succeeded or did not end in time, the problem naming it.
+ */
+async function awaitPodEnds(
+  job: RenderedJob,
+  listJson: string,
+  poll: () => Promise<string | undefined>,
+  note: (line: string) => void,
+  pacing: Pacing,
+): Promise<{ listJson: string; problem?: string }> {
+  const limit = pacing.now() + POD_END_TIMEOUT_SECONDS * 1000;
+  let latest = listJson;
+  for (;;) {
+    const ends = podEnds(latest);
+    if (ends.failed.length > 0) return { listJson: latest, problem: `${job.kind} ${job.name} succeeded but pod(s) failed: ${ends.failed.join(", ")}` };
+    if (ends.running.length === 0) return { listJson: latest };
+    if (pacing.now() > limit) {
+      return { listJson: latest, problem: `${job.kind} ${job.name} succeeded but pod(s) had not ended ${POD_END_TIMEOUT_SECONDS}s later: ${ends.running.join(", ")}` };
+    }
+    note(`${job.kind} ${job.name} succeeded; waiting for ${ends.running.join(", ")} to end`);
+    await pacing.pause(pacing.pollSeconds);
+    latest = (await poll()) ?? latest;
+  }
 }

@@ -95,3 +95,28 @@ export function podNames(listJson: string): string[] {
   const list = JSON.parse(listJson) as { items?: Item[] };
   return (list.items ?? []).filter((i) => i.kind === "Pod" && i.metadata?.name).map((i) => i.metadata!.name!).sort();
 }
+
+export interface PodEnds {
+  /** Pods not yet Succeeded or Failed, with their phase. */
+  running: string[];
+  /** Pods that ended Failed, with the first terminated container's reason. */
+  failed: string[];
+}
+
+/**
+ * Which of the job's pods are still running and which failed. A PyTorchJob or XGBoostJob
+ * is Succeeded as soon as its master is, while a worker may still run (or fail) after.
+ */
+export function podEnds(listJson: string): PodEnds {
+  const list = JSON.parse(listJson) as { items?: Item[] };
+  const pods = (list.items ?? []).filter((i) => i.kind === "Pod");
+  const name = (pod: Item) => pod.metadata?.name ?? "pod";
+  const running = pods.filter((p) => p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed").map((p) => `${name(p)} (${p.status?.phase ?? "Unknown"})`);
+  const failed = pods
+    .filter((p) => p.status?.phase === "Failed")
+    .map((p) => {
+      const ended = (p.status?.containerStatuses ?? []).map((c) => c.state?.terminated).find((t) => t && t.exitCode !== 0);
+      return `${name(p)}${ended ? ` (exit code ${ended.exitCode}${ended.reason ? `, ${ended.reason}` : ""})` : ""}`;
+    });
+  return { running: running.sort(), failed: failed.sort() };
+}
