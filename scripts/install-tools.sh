@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the pinned test tools into .tools/bin: actionlint and kustomize (Go module
-# proxy), and shellcheck (Debian), which actionlint uses for the workflows' run: scripts.
+# Installs the pinned test tools: actionlint and kustomize into .tools/bin (Go module
+# proxy); from Debian, shellcheck (actionlint uses it for the workflows' run: scripts),
+# busybox (test/pytorchInit.test.ts runs the operator's init command under it) and
+# iproute2 (`ip`, for that test's network namespace).
 # kustomize builds the operator overlays in test/kustomize.test.ts, as kubectl -k does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,12 +10,17 @@ cd "$(dirname "$0")/.."
 ACTIONLINT_VERSION=v1.7.12
 KUSTOMIZE_VERSION=v5.8.1
 SHELLCHECK_VERSION=0.9.0-1
+BUSYBOX_VERSION=1:1.35.0-4+deb12u1+b1
+IPROUTE2_VERSION=6.1.0-3
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v shellcheck >/dev/null || [ "$(dpkg-query -W -f='${Version}' shellcheck 2>/dev/null)" != "$SHELLCHECK_VERSION" ]; then
+installed() { [ "$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null)" = "$2" ]; }
+if ! installed shellcheck "$SHELLCHECK_VERSION" || ! installed busybox "$BUSYBOX_VERSION" || ! installed iproute2 "$IPROUTE2_VERSION"; then
   sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "shellcheck=$SHELLCHECK_VERSION"
+  # busybox, not busybox-static: the static build's shell runs applets before PATH.
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    "shellcheck=$SHELLCHECK_VERSION" "busybox=$BUSYBOX_VERSION" "iproute2=$IPROUTE2_VERSION"
 fi
 
 mkdir -p .tools/bin

@@ -3,7 +3,7 @@
 import { CacheSharingMode, dag, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { loadFramework, type CatalogEntry } from "./catalog/loader.js";
 import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
-import type { OperatorNeeds } from "./catalog/operatorNeeds.js";
+import type { OperatorImage, OperatorNeeds } from "./catalog/operatorNeeds.js";
 import type { ImageArchive } from "./cluster/kind.js";
 import { directoryReader } from "./moduleSource.js";
 
@@ -75,7 +75,12 @@ export function frameworkArchives(images: FrameworkImage[]): ImageArchive[] {
   return images.map((image) => ({ reference: image.plan.reference, file: imageTarball(image.container, image.plan) }));
 }
 
-/** Images the operator starts for the frameworks' jobs, from their pinned bases, named as the flags expect. */
-export function operatorArchives(needs: OperatorNeeds): ImageArchive[] {
-  return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(dag.container().from(image.from.ref), image) }));
+/** An image the operator starts: its pinned base plus its files, executable. */
+export function operatorImage(source: Directory, image: OperatorImage, base: Container = dag.container()): Container {
+  return image.files.reduce((c, f) => c.withFile(f.target, source.file(f.path), { permissions: 0o755 }), base.from(image.from.ref));
+}
+
+/** Images the operator starts for the frameworks' jobs, named as the flags expect. */
+export function operatorArchives(source: Directory, needs: OperatorNeeds): ImageArchive[] {
+  return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(operatorImage(source, image), image) }));
 }

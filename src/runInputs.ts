@@ -34,6 +34,6 @@ export async function prepareRunInputs(source: Directory, options: RunInputOptio
   const tools = await toolsContainer();
   // Rendered in the tools container, without the Docker service, so dockerd starts only when a cluster is wanted.
   const install = await planOperatorInstall(tools, operator, needs.flags);
-  const archives = [...frameworkArchives(images), ...operatorArchives(needs), ...(install.image ? [install.image] : [])];
+  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs), ...(install.image ? [install.image] : [])];
   return { tools, images, needs, operator, install, archives };
 }

@@ -236,6 +236,11 @@ describe("operator needs", () => {
     ["an image tagged latest", { images: [{ reference: "docker.io/x/y:latest", from: "alpine:3.22.6@sha256:" + "a".repeat(64) }] }, /operator.images.0.reference: "latest" is refused/],
     ["an unpinned base", { images: [{ reference: "docker.io/x/y:1", from: "alpine:3.22" }] }, /operator.images.0.from: "alpine:3.22" is not a pinned image reference/],
     ["an unknown field", { args: [] }, /operator: unknown field "args"; valid fields: flags, images/],
+    [
+      "a missing image file",
+      { images: [{ reference: "docker.io/x/y:1", from: "alpine:3.22.6@sha256:" + "a".repeat(64), files: [{ source: "nope.sh", target: "/usr/local/bin/x" }] }] },
+      /operator.images\[0\].files\[0\].source: file "nope.sh" not found in frameworks\/pytorch\//,
+    ],
   ])("refuse %s, naming the field", async (_what, operator, message) => {
     fx.editYaml("frameworks/pytorch/framework.yaml", (d) => (d.operator = operator));
     await expect(loadFramework(fx.reader, "pytorch")).rejects.toThrow(message);

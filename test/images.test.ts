@@ -5,7 +5,8 @@ import type { Container, Directory } from "@dagger.io/dagger";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadFramework } from "../src/catalog/loader.js";
 import { buildPlan, REQUIREMENTS_MOUNT } from "../src/catalog/plan.js";
-import { buildImage } from "../src/images.js";
+import { operatorNeeds } from "../src/catalog/operatorNeeds.js";
+import { buildImage, operatorImage } from "../src/images.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 
 type Call = { method: string; args: unknown[] };
@@ -69,5 +70,19 @@ describe("buildImage", () => {
     expect(tail.map((c) => c.method).every((m) => ["withEnvVariable", "withLabel", "withWorkdir", "withDefaultArgs"].includes(m))).toBe(true);
     expect(tail.find((c) => c.method === "withLabel" && c.args[0] === "org.opencontainers.image.revision")!.args[1]).toBe("abc");
     expect(tail.at(-1)).toEqual({ method: "withDefaultArgs", args: [["python", "/opt/e2e/jax_e2e.py"]] });
+  });
+});
+
+describe("operatorImage (the PyTorchJob init container's image)", () => {
+  it("adds the framework's nslookup, executable, on top of the digest-pinned alpine", async () => {
+    const pytorch = await loadFramework(fsReader(REPO_ROOT), "pytorch");
+    const [image] = operatorNeeds([pytorch]).images;
+    const recorded: Call[] = [];
+    operatorImage(source, image!, recorder(recorded));
+    expect(recorded.map((c) => c.method)).toEqual(["from", "withFile"]);
+    expect(recorded[0]!.args[0]).toBe("docker.io/library/alpine:3.22.6@sha256:5291449c3df73caf6ed85e649dec1b9e818b39a5d8c871e97afc13e9cd5e8fa8");
+    expect(recorded[1]!.args[0]).toBe("/usr/local/bin/nslookup");
+    expect(fileArgs(recorded[1]!)).toEqual(["frameworks/pytorch/operator/nslookup"]);
+    expect(recorded[1]!.args[2]).toEqual({ permissions: 0o755 });
   });
 });

@@ -39,6 +39,8 @@ export interface CatalogEntry {
   testTools: PlacedFile[];
   payload: PlacedFile[];
   job: JobTemplate;
+  /** operator.images, each with its files read. */
+  operatorImages: { reference: string; from: string; files: PlacedFile[] }[];
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -119,6 +121,10 @@ export async function loadFramework(
     targets.set(file.target, file.path);
   }
 
+  const operatorImages = await Promise.all(
+    spec.operator.images.map(async (image, i) => ({ ...image, files: await readPlaced(reader, specFile, `operator.images[${i}].files`, dir, image.files) })),
+  );
+
   const templateFile = await readSource(reader, specFile, "job.template", dir, spec.job.template);
   const template = checkJobTemplate(templateFile.path, parseYaml(templateFile.path, templateFile.content), spec.job.kind, spec.job.container);
 
@@ -133,6 +139,7 @@ export async function loadFramework(
     testTools,
     payload,
     job: template,
+    operatorImages,
   };
 }
 

@@ -1,7 +1,7 @@
 // What the frameworks of one run ask of the cluster's single operator: flags on its
 // command line and images it starts (e.g. init containers), merged across frameworks.
 import { CatalogError } from "./errors.js";
-import type { CatalogEntry } from "./loader.js";
+import type { CatalogEntry, PlacedFile } from "./loader.js";
 import { parsePinnedImage, parseTaggedReference, type PinnedImage } from "./reference.js";
 
 export interface OperatorImage {
@@ -9,6 +9,8 @@ export interface OperatorImage {
   reference: string;
   tag: string;
   from: PinnedImage;
+  /** Files added to the base, executable (e.g. a command that must come first on PATH). */
+  files: PlacedFile[];
 }
 
 export interface OperatorNeeds {
@@ -29,14 +31,18 @@ export function operatorNeeds(entries: CatalogEntry[]): OperatorNeeds {
       }
       flags.set(name, { value: flag, file: entry.specFile });
     }
-    for (const spec of entry.spec.operator.images) {
+    for (const spec of entry.operatorImages) {
       const target = parseTaggedReference(spec.reference);
       const from = parsePinnedImage(spec.from);
       if (typeof target === "string" || typeof from === "string") continue; // the schema already refused these
-      const image = { reference: target.ref, tag: target.tag, from };
+      const image = { reference: target.ref, tag: target.tag, from, files: spec.files };
       const seen = images.get(image.reference);
       if (seen && seen.image.from.ref !== from.ref) {
         throw new CatalogError(entry.specFile, "operator.images", `${image.reference} is built from ${from.ref} here but from ${seen.image.from.ref} in ${seen.file}`);
+      }
+      const contents = (i: OperatorImage) => i.files.map((f) => `${f.target}=${f.sha256}`).sort().join(",");
+      if (seen && contents(seen.image) !== contents(image)) {
+        throw new CatalogError(entry.specFile, "operator.images", `${image.reference} gets other files here than in ${seen.file}; the cluster holds one image under that name`);
       }
       images.set(image.reference, { image, file: entry.specFile });
     }

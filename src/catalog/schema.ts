@@ -71,8 +71,12 @@ const taggedReference = z.string().superRefine((ref, ctx) => {
 const operatorNeeds = strict({
   /** Flags appended to the operator's command line, e.g. --pytorch-init-container-image=... */
   flags: z.array(z.string().regex(/^--[a-z0-9][a-z0-9-]*=\S+$/, { error: "must be --flag=value" })).default([]),
-  /** Images the operator starts for these jobs (e.g. init containers): built from a pinned base and loaded into the cluster as `reference`. */
-  images: z.array(strict({ reference: taggedReference, from: pinnedImage })).default([]),
+  /**
+   * Images the operator starts for these jobs (e.g. init containers): built from a pinned
+   * base plus `files` (executables, relative to the framework's folder) and loaded into the
+   * cluster as `reference`.
+   */
+  images: z.array(strict({ reference: taggedReference, from: pinnedImage, files: z.array(placedFile).default([]) })).default([]),
 });
 
 export const FrameworkSpecSchema = strict({
