@@ -2,23 +2,25 @@
 // Kind's `create` is the model: small actions in order, each saying what failed.
 import { randomUUID } from "node:crypto";
 import { dag, type Directory, type Service } from "@dagger.io/dagger";
-import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe } from "./cluster/docker.js";
+import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, prepareRunData, removeRunData } from "./cluster/docker.js";
 import { mustExecute } from "./cluster/exec.js";
 import { KindCluster, type ImageArchive } from "./cluster/kind.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from "./cluster/kindConfig.js";
+import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { KIND_VERSION } from "./cluster/pins.js";
 import { GIB, jobConcurrency, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
+import { imageTarball } from "./images.js";
 import { collectDiagnostics } from "./jobs/collect.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
 import { describeResults } from "./jobs/results.js";
 import { runJob } from "./jobs/run.js";
 import { applyOperator } from "./operator/deploy.js";
 import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
-import { asStepFailure, RunRecorder, settleWithLimit } from "./run/steps.js";
+import { asStepFailure, RunRecorder, settleWithLimit, withinLimit } from "./run/steps.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 /** Bounds, in seconds, on the steps whose work is not already bounded command by command. */
-const LIMITS = { checkInputs: 600, buildImages: 3600, preflight: 120, startService: 300 } as const;
+const LIMITS = { checkInputs: 600, buildImages: 3600, preflight: 120, startService: 300, stopService: 120 } as const;
 
 export interface E2eOptions extends RunInputOptions {
   /** Empty: the node image pinned for this kind release. */
@@ -39,7 +41,7 @@ export interface E2eOutcome {
 export async function runE2e(source: Directory, options: E2eOptions): Promise<E2eOutcome> {
   const recorder = new RunRecorder();
   const runId = randomUUID();
-  const nodeImage = resolveNodeImage(options.nodeImage);
+  const nodeImage = localNodeImage(resolveNodeImage(options.nodeImage));
   const frameworks: FrameworkReport[] = options.frameworks.map((framework) => ({
     framework,
     image: "",
@@ -51,7 +53,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   const report: RunReport = {
     ok: false,
     operator: "not deployed",
-    cluster: `kind ${KIND_VERSION}, ${nodeImage.split("@")[0]}`,
+    cluster: `kind ${KIND_VERSION}, ${nodeImage.pinned.split("@")[0]}`,
     frameworks,
     steps: recorder.steps,
     failures: [],
@@ -67,16 +69,15 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
 
   try {
-    const archives = await recorder.step(
-      "build images",
-      () => buildArchives(toBuild),
-      LIMITS.buildImages,
-    );
+    // The node image too: pulled by the engine (which enforces its digest) and loaded into
+    // this run's dockerd, so the run downloads nothing the engine already holds.
+    const nodeArchive: ImageArchive = { reference: nodeImage.reference, file: imageTarball(dag.container().from(nodeImage.pinned), nodeImage) };
+    const [node, ...archives] = await recorder.step("build images", () => buildArchives([nodeArchive, ...toBuild]), LIMITS.buildImages);
 
     const concurrency = await recorder.step("preflight", async () => {
       const facts = parseEngineFacts(await mustExecute(engineFactsProbe(), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
       const memory = images.map((i) => jobMemoryBytes(i.entry.spec.job.resources.limits.memory, i.entry.job.replicas));
-      const problems = preflightProblems(facts, runNeeds(memory, archives.map((a) => a.size)));
+      const problems = preflightProblems(facts, runNeeds(memory, [node!.size, ...archives.map((a) => a.size)]));
       if (problems.length > 0) throw new Error(`the engine cannot host this run:\n${problems.join("\n")}`);
       const limit = jobConcurrency(usableMemory(facts), memory);
       recorder.note(`memory ${(usableMemory(facts) / GIB).toFixed(1)} GiB available, disk ${(facts.diskAvailableBytes / GIB).toFixed(1)} GiB free; up to ${limit} job(s) at once`);
@@ -84,11 +85,21 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
     }, LIMITS.preflight);
 
     const service: Service = dockerService(runId, DEFAULT_API_SERVER_PORT);
-    await recorder.step("start docker service", () => service.start(), LIMITS.startService);
     let cluster: KindCluster | undefined;
     try {
-      cluster = KindCluster.attach(clientContainer(tools, service, runId), { name: DEFAULT_CLUSTER_NAME, nodeImage, apiServerPort: DEFAULT_API_SERVER_PORT });
+      // Inside the try: a start that times out must not leave dockerd running.
+      await recorder.step(
+        "start docker service",
+        async () => {
+          const pruned = (await prepareRunData(runId)).trim();
+          if (pruned) recorder.note(pruned);
+          await service.start();
+        },
+        LIMITS.startService,
+      );
+      cluster = KindCluster.attach(clientContainer(tools, service, runId), { name: DEFAULT_CLUSTER_NAME, nodeImage: nodeImage.reference, apiServerPort: DEFAULT_API_SERVER_PORT });
       const bare = cluster;
+      await recorder.step("load node image", () => bare.loadNodeImage(node!.file, (l) => recorder.note(l)));
       cluster = await recorder.step("create cluster", () => bare.create((l) => recorder.note(l)));
       const live = cluster;
       await recorder.step("load images", () => live.loadImages(archives, (l) => recorder.note(l)));
@@ -128,7 +139,8 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
           .catch(() => undefined);
         report.diagnosticsCollected = diagnostics !== undefined;
       }
-      await service.stop().catch((error: Error) => recorder.note(`stopping the docker service: ${error.message}`));
+      await stopService(service, (l) => recorder.note(l));
+      await removeRunData(runId).catch((error: Error) => recorder.note(`removing this run's Docker data: ${error.message}`));
     }
   } catch (error) {
     record("e2e", error);
@@ -154,4 +166,14 @@ async function buildArchives(archives: ImageArchive[]): Promise<BuiltArchive[]> 
   const failed = settled.flatMap((result, i) => (result.status === "rejected" ? [`${archives[i]!.reference}: ${(result.reason as Error).message}`] : []));
   if (failed.length > 0) throw new Error(`building ${failed.length} image(s) failed:\n${failed.join("\n")}`);
   return settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+}
+
+/** Stops dockerd gracefully (it stops the node first), killing it if that takes too long. */
+async function stopService(service: Service, note: (line: string) => void): Promise<void> {
+  try {
+    await withinLimit(service.stop(), LIMITS.stopService);
+  } catch (error) {
+    note(`stopping the docker service: ${(error as Error).message}; killing it`);
+    await service.stop({ kill: true }).catch((e: Error) => note(`killing the docker service: ${e.message}`));
+  }
 }

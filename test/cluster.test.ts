@@ -208,6 +208,7 @@ describe("commands", () => {
     const script = interactiveSetupScript({
       clusterName: "e2e",
       apiServerPort: 6443,
+      nodeImage: { archive: "/images/node.tar", reference: "docker.io/kindest/node:v1.35.5-ce977ae6d659" },
       archives: ["/images/jax.tar", "/images/it's odd.tar"],
       operator: { kustomization: "/operator/manifests/overlays/standalone", deployment: { namespace: "kubeflow", name: "training-operator" } },
       jobsDir: "/e2e/jobs",
@@ -216,7 +217,12 @@ describe("commands", () => {
     expect(script).toContain("timeout 600 kind create cluster --config /e2e/kind.yaml --retain --wait 0s &&");
     expect(script).toContain("kind load image-archive '/images/it'\\''s odd.tar' --name e2e");
     expect(script).toContain("--tls-server-name=localhost");
-    expect(script.trimEnd().endsWith("exec sh")).toBe(true);
+    expect(script).toContain("docker.io/kindest/node:v1.35.5-ce977ae6d659");
+    expect(script).toContain("docker network create -d=bridge");
+    const tail = script.trimEnd().split("\n").slice(-6);
+    expect(tail[0]).toBe("fi");
+    expect(tail[1]).toBe("sh"); // the user's shell; leaving it deletes the cluster
+    expect(tail.slice(2).join("\n")).toContain("kind delete cluster --name e2e");
   });
 
   it("stop the interactive setup at the first failing step", () => {
@@ -224,12 +230,13 @@ describe("commands", () => {
     const script = interactiveSetupScript({
       clusterName: "e2e",
       apiServerPort: 6443,
+      nodeImage: { archive: "/images/node.tar", reference: "docker.io/kindest/node:v1.35.5-ce977ae6d659" },
       archives: [],
       operator: { kustomization: "/k", deployment: { namespace: "kubeflow", name: "training-operator" } },
       jobsDir: "/e2e/jobs",
     })
-      .replace("exec sh", "exit 0")
-      .replace(/^/, "timeout() { shift; \"$@\"; }\nkind() { echo \"kind $*\"; [ \"$1\" != create ]; }\nkubectl() { echo \"kubectl $*\"; }\n");
+      .replace(/^sh$/m, ":")
+      .replace(/^/, "timeout() { shift; \"$@\"; }\nkind() { echo \"kind $*\"; [ \"$1\" != create ]; }\nkubectl() { echo \"kubectl $*\"; }\ndocker() { echo \"docker $*\"; }\nsh() { echo \"sh script\"; }\n");
     const output = execFileSync("sh", ["-c", script], { encoding: "utf8" });
     expect(output).toContain("kind create cluster");
     expect(output).not.toContain("kubectl wait"); // nothing after the failed create ran

@@ -1,13 +1,17 @@
 // The commands that build and inspect the cluster, as argv lists with their time bounds.
 // The e2e flow runs them one by one; `cluster` renders them into its terminal's setup.
 import { DOCKER_HOST_ALIAS } from "./kindConfig.js";
+import { ensureKindNetworkScript } from "./network.js";
+import { loadNodeImageScript } from "./nodeImageLoad.js";
 
 export const KIND_CONFIG_PATH = "/e2e/kind.yaml";
 
 /** Seconds each command may take. */
 export const TIMEOUTS = {
   dockerReady: 60,
+  loadNodeImage: 600,
   deleteStale: 120,
+  ensureNetwork: 60,
   createCluster: 600,
   getKubeconfig: 60,
   nodeReady: 180,
@@ -29,7 +33,10 @@ export const nodeContainer = (clusterName: string) => `${clusterName}-control-pl
 export function clusterCommands(name: string) {
   return {
     dockerReady: ["docker", "info", "--format", "{{.ServerVersion}}"],
+    /** The engine-pulled node image into this run's dockerd, under the name the kind config uses. */
+    loadNodeImage: (archive: string, reference: string) => ["sh", "-c", loadNodeImageScript(archive, reference)],
     deleteStale: ["kind", "delete", "cluster", "--name", name],
+    ensureNetwork: ["sh", "-c", ensureKindNetworkScript()],
     // --retain keeps the node on failure so diagnostics can export its logs; readiness is
     // awaited by waitNodes, which fails on timeout (kind's own --wait only warns).
     create: ["kind", "create", "cluster", "--config", KIND_CONFIG_PATH, "--retain", "--wait", "0s"],

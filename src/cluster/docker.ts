@@ -1,35 +1,50 @@
 // The only privileged piece: dockerd in a Dagger service, where Kind creates its node.
-// Clients reach it as tcp://docker:2375 through a service binding.
+// Clients reach it as tcp://docker:2375 through a service binding. Each run's dockerd keeps
+// its data in a folder of its own (dockerData.ts), so runs on one engine never wait for or
+// see each other.
 import { CacheSharingMode, dag, type Container, type Service } from "@dagger.io/dagger";
+import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript, runDataRoot } from "./dockerData.js";
+import { uncached } from "./exec.js";
 import { DOCKER_HOST_ALIAS, DOCKER_PORT } from "./kindConfig.js";
-import { archOf, DIND_IMAGE, KIND_VERSION, kindBinary, kubectlBinary, type PinnedBinary } from "./pins.js";
+import { archOf, DIND_IMAGE, kindBinary, kubectlBinary, type PinnedBinary } from "./pins.js";
 
 export const KUBECONFIG_PATH = "/root/.kube/config";
-const DOCKER_DATA = "/var/lib/docker";
-
-/** Cache volume for dockerd's data: keeps the pulled node image between runs. */
-function dockerDataVolume() {
-  return dag.cacheVolume(`training-operator-ci-dind-${KIND_VERSION}`);
-}
 
 /**
- * dockerd with TLS off on 2375. `runId` makes the service unique to one run, and the
- * private cache sharing gives concurrent runs separate data directories.
+ * The cache volume holding every run's Docker data folder. Shared: no run holds a lock on
+ * it (Dagger v0.21 serializes Private like Locked, for a service's whole life).
  */
+function withDockerRuns(container: Container): Container {
+  return container.withMountedCache(DOCKER_RUNS_DIR, dag.cacheVolume("training-operator-ci-docker-runs"), { sharing: CacheSharingMode.Shared });
+}
+
+/** dockerd with TLS off on 2375, its data in this run's own folder. */
 export function dockerService(runId: string, apiServerPort: number): Service {
-  return dag
-    .container()
-    .from(DIND_IMAGE)
+  return withDockerRuns(dag.container().from(DIND_IMAGE))
     .withEnvVariable("DOCKER_TLS_CERTDIR", "")
     .withEnvVariable("E2E_RUN_ID", runId)
-    .withMountedCache(DOCKER_DATA, dockerDataVolume(), { sharing: CacheSharingMode.Private })
     .withExposedPort(DOCKER_PORT) // health check: the service is up once dockerd listens
     .withExposedPort(apiServerPort, { experimentalSkipHealthcheck: true }) // Kind's API server, published later
     .asService({
-      args: ["dockerd", "--host=unix:///var/run/docker.sock", `--host=tcp://0.0.0.0:${DOCKER_PORT}`, "--tls=false"],
+      args: ["dockerd", "--host=unix:///var/run/docker.sock", `--host=tcp://0.0.0.0:${DOCKER_PORT}`, "--tls=false", `--data-root=${runDataRoot(runId)}`],
       useEntrypoint: true, // dockerd-entrypoint.sh runs it under the dind wrapper (cgroups, mounts)
       insecureRootCapabilities: true,
     });
+}
+
+/** A container on the Docker data volume, not bound to any service: for preflight and cleanup. */
+function dockerRunsShell(): Container {
+  return withDockerRuns(dag.container().from(DIND_IMAGE));
+}
+
+/** Creates this run's data folder and removes those of runs that died long ago; returns what it did. */
+export async function prepareRunData(runId: string): Promise<string> {
+  return uncached(dockerRunsShell()).withExec(["sh", "-c", prepareRunDataScript(runId)]).stdout();
+}
+
+/** Removes this run's data folder; call once its dockerd has stopped. */
+export async function removeRunData(runId: string): Promise<void> {
+  await uncached(dockerRunsShell()).withExec(["sh", "-c", removeRunDataScript(runId)]).sync();
 }
 
 function pinnedFile(binary: PinnedBinary) {
@@ -58,10 +73,7 @@ export function clientContainer(tools: Container, service: Service, runId: strin
 
 /** A throwaway container that reports the engine's memory and the disk under the Docker data volume. */
 export function engineFactsProbe(): Container {
-  return dag
-    .container()
-    .from(DIND_IMAGE)
-    .withMountedCache(DOCKER_DATA, dockerDataVolume(), { sharing: CacheSharingMode.Private });
+  return dockerRunsShell();
 }
 
 export const ENGINE_FACTS_SCRIPT = [
@@ -69,5 +81,5 @@ export const ENGINE_FACTS_SCRIPT = [
   "echo ---",
   "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.current 2>/dev/null || true",
   "echo ---",
-  `df -Pk ${DOCKER_DATA}`,
+  `df -Pk ${DOCKER_RUNS_DIR}`,
 ].join("; ");

@@ -6,6 +6,8 @@ import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, outerLimi
 export interface InteractiveSetup {
   clusterName: string;
   apiServerPort: number;
+  /** The node image's tarball in the container, and the name the kind config gives it. */
+  nodeImage: { archive: string; reference: string };
   /** Tarballs mounted in the container, loaded in order. */
   archives: string[];
   operator: { kustomization: string; deployment: { namespace: string; name: string } };
@@ -19,8 +21,12 @@ export function interactiveSetupScript(setup: InteractiveSetup): string {
   const run = (argv: string[], seconds: number) => shellCommand(withTimeout(seconds, argv));
   const say = (text: string) => `echo ${shellCommand([`== ${text}`])}`;
   const steps = [
+    say("loading the node image into dockerd"),
+    run(c.dockerReady, TIMEOUTS.dockerReady),
+    run(c.loadNodeImage(setup.nodeImage.archive, setup.nodeImage.reference), TIMEOUTS.loadNodeImage),
     say(`creating Kind cluster "${setup.clusterName}"`),
     `{ ${run(c.deleteStale, TIMEOUTS.deleteStale)} >/dev/null 2>&1 || true; }`,
+    run(c.ensureNetwork, TIMEOUTS.ensureNetwork),
     run(c.create, TIMEOUTS.createCluster),
     ...kubeconfigRewriteCommands(setup.clusterName, setup.apiServerPort).map((argv) => run(argv, TIMEOUTS.getKubeconfig)),
     run(c.waitNodes, outerLimit(TIMEOUTS.nodeReady)),
@@ -41,6 +47,11 @@ export function interactiveSetupScript(setup: InteractiveSetup): string {
     "else",
     `  ${say("setup failed (see above); the shell stays open for debugging: docker ps, kind export logs, kubectl get pods -A")}`,
     "fi",
-    "exec sh",
+    "sh",
+    // The run's Docker data folder is removed by a later run; empty it now.
+    say("removing the cluster and its images"),
+    `${run(c.deleteStale, TIMEOUTS.deleteStale)} >/dev/null 2>&1`,
+    `${run(["docker", "system", "prune", "--all", "--force", "--volumes"], TIMEOUTS.deleteStale)} >/dev/null 2>&1`,
+    "exit 0",
   ].join("\n");
 }

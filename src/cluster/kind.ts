@@ -26,13 +26,22 @@ export class KindCluster {
     return new KindCluster(options, client.withNewFile(KIND_CONFIG_PATH, renderKindConfig(options)));
   }
 
-  /** Creates the cluster (removing a stale one left in the Docker data volume) and waits for its node. */
+  /** Loads the engine-pulled node image into dockerd under the name the kind config uses (options.nodeImage). */
+  async loadNodeImage(archive: File, note: (line: string) => void): Promise<void> {
+    const commands = clusterCommands(this.options.name);
+    note(`dockerd ${(await mustExecute(this.client, commands.dockerReady, TIMEOUTS.dockerReady)).trim()}`);
+    const path = "/images/node.tar";
+    const out = await mustExecute(this.client.withMountedFile(path, archive), commands.loadNodeImage(path, this.options.nodeImage), TIMEOUTS.loadNodeImage);
+    note(`node image: ${out.trim().split("\n").at(-1) ?? ""} as ${this.options.nodeImage}`);
+  }
+
+  /** Creates the cluster (removing a stale one, creating kind's network IPv4-only if missing) and waits for its node. */
   async create(note: (line: string) => void): Promise<KindCluster> {
     const options = this.options;
     const commands = clusterCommands(options.name);
     const withConfig = this.client;
-    note(`dockerd ${(await mustExecute(withConfig, commands.dockerReady, TIMEOUTS.dockerReady)).trim()}`);
     await execute(withConfig, commands.deleteStale, TIMEOUTS.deleteStale);
+    note((await mustExecute(withConfig, commands.ensureNetwork, TIMEOUTS.ensureNetwork)).trim());
     await mustExecute(withConfig, commands.create, TIMEOUTS.createCluster);
     const kubeconfig = await mustExecute(withConfig, commands.getKubeconfig, TIMEOUTS.getKubeconfig);
     const cluster = new KindCluster(
