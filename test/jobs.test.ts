@@ -1,8 +1,12 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadCatalog, loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
-import { diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds } from "../src/jobs/diagnostics.js";
+import { diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds, parseDiagnosticsIndex } from "../src/jobs/diagnostics.js";
 import { FRAMEWORK_LABEL, renderJob, type RenderedJob } from "../src/jobs/manifest.js";
 import { describeResults, parseResultLine } from "../src/jobs/results.js";
 import { FATAL_WAITING_REASONS, jobState, podNames } from "../src/jobs/status.js";
@@ -119,13 +123,18 @@ describe("payload results", () => {
 describe("diagnostics", () => {
   const target = () => ({
     clusterName: "e2e",
-    operator: { namespace: "kubeflow", name: "training-operator", image: "ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8" },
+    operator: { namespace: "kubeflow", name: "training-operator", image: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489" },
     jobs: [{ framework: "jax", job }],
   });
 
   it("covers the cluster, the operator and each framework's job and pods", () => {
     const files = diagnosticCommands(target()).map((c) => c.file);
     expect(files).toEqual([
+      "docker/info.txt",
+      "docker/ps.txt",
+      "docker/network-kind.json",
+      "docker/node-inspect.json",
+      "docker/node.log",
       "cluster/node-images.txt",
       "cluster/nodes.txt",
       "cluster/resources.txt",
@@ -164,9 +173,31 @@ describe("diagnostics", () => {
     expect(script).toContain(
       "timeout 60 kubectl logs -n kubeflow deployment/training-operator --all-containers --tail=-1 --request-timeout=20s > /diagnostics/operator/logs.txt 2>&1 || echo \"[exit $?]\" >> /diagnostics/operator/logs.txt",
     );
+    expect(lines.at(-2)).toContain("/diagnostics/.index");
     expect(lines.at(-1)).toBe("exit 0");
     // The whole collection's bound covers every command at its own limit.
     expect(diagnosticsTimeoutSeconds(commands)).toBeGreaterThan(commands.length * 60 + 120);
+  });
+});
+
+describe("diagnostics index (what is copied out of the cluster's exec)", () => {
+  it("lists every collected file with its size, run for real with stand-in tools", () => {
+    const dir = mkdtempSync(join(tmpdir(), "diagnostics-"));
+    try {
+      const script = diagnosticsScript(diagnosticCommands({ clusterName: "e2e", jobs: [{ framework: "jax", job }] }), "e2e").replaceAll("/diagnostics", dir);
+      const stubs = 'timeout() { shift; "$@"; }\nkind() { mkdir -p "$3"; echo journal > "$3/journal.log"; }\nkubectl() { echo "kubectl $*"; }\ndocker() { echo "docker $*"; }\n';
+      execFileSync("sh", ["-c", stubs + script]);
+      const index = parseDiagnosticsIndex(readFileSync(join(dir, ".index"), "utf8"));
+      expect(index.copy).toEqual(expect.arrayContaining(["docker/info.txt", "docker/node.log", "kind/journal.log", "kind-export.txt", "jax/pods.log", "cluster/events.txt"]));
+      expect(index.copy).not.toContain(".index");
+      expect(index.tooLarge).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves out files over the size limit, naming them", () => {
+    expect(parseDiagnosticsIndex("12 ./a.txt\n999 ./kind/big log.txt\nstat: oops\n", 100)).toEqual({ copy: ["a.txt"], tooLarge: [{ path: "kind/big log.txt", bytes: 999 }] });
   });
 });
 

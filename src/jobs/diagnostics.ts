@@ -1,11 +1,16 @@
 // What to collect when a run fails after the cluster exists: cluster state, operator,
 // each framework's job and pods (a folder per framework) and kind's own logs.
 import { nodeContainer } from "../cluster/commands.js";
+import { KIND_NETWORK } from "../cluster/network.js";
 import type { OperatorDeployment } from "../operator/plan.js";
 import { shellCommand, withTimeout } from "../run/shell.js";
 import type { RenderedJob } from "./manifest.js";
 
 export const DIAGNOSTICS_DIR = "/diagnostics";
+/** Written last by the script: `<size> ./<path>` for every collected file. */
+export const DIAGNOSTICS_INDEX = ".index";
+/** Files larger than this are left out of the report (named in it) rather than copied. */
+export const MAX_DIAGNOSTIC_FILE_BYTES = 8 * 1024 * 1024;
 /** No collection command may hang the failure path. */
 export const DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS = 60;
 export const KIND_EXPORT_TIMEOUT_SECONDS = 120;
@@ -25,8 +30,15 @@ export interface DiagnosticCommand {
 }
 
 export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand[] {
+  const node = nodeContainer(target.clusterName);
   const commands: DiagnosticCommand[] = [
-    { file: "cluster/node-images.txt", argv: ["docker", "exec", nodeContainer(target.clusterName), "crictl", "images"] },
+    // When dockerd or Kind itself is the problem.
+    { file: "docker/info.txt", argv: ["docker", "info"] },
+    { file: "docker/ps.txt", argv: ["docker", "ps", "--all", "--no-trunc"] },
+    { file: "docker/network-kind.json", argv: ["docker", "network", "inspect", KIND_NETWORK] },
+    { file: "docker/node-inspect.json", argv: ["docker", "inspect", node] },
+    { file: "docker/node.log", argv: ["docker", "logs", "--timestamps", node] },
+    { file: "cluster/node-images.txt", argv: ["docker", "exec", node, "crictl", "images"] },
     { file: "cluster/nodes.txt", argv: ["kubectl", "get", "nodes", "-o", "wide"] },
     { file: "cluster/resources.txt", argv: ["kubectl", "get", "all", "--all-namespaces", "-o", "wide"] },
     { file: "cluster/events.txt", argv: ["kubectl", "get", "events", "--all-namespaces", "--sort-by=.lastTimestamp"] },
@@ -71,7 +83,29 @@ export function diagnosticsScript(commands: DiagnosticCommand[], clusterName: st
     // First: kind's export needs only docker, so it survives a dead API server.
     record(["kind", "export", "logs", `${DIAGNOSTICS_DIR}/kind`, "--name", clusterName], KIND_EXPORT_TIMEOUT_SECONDS, "kind-export.txt"),
     ...commands.map((c) => record(c.argv, DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS, c.file)),
+    `(cd ${DIAGNOSTICS_DIR} && find . -type f ! -name ${DIAGNOSTICS_INDEX} -exec stat -c '%s %n' {} +) > ${DIAGNOSTICS_DIR}/${DIAGNOSTICS_INDEX} 2>&1`,
     "exit 0",
   ];
   return lines.join("\n") + "\n";
+}
+
+export interface DiagnosticsIndex {
+  /** Paths (relative to the diagnostics folder) to copy. */
+  copy: string[];
+  /** Files left out for their size, with it. */
+  tooLarge: { path: string; bytes: number }[];
+}
+
+/** Parses the index the script writes (`<size> ./<path>` lines). */
+export function parseDiagnosticsIndex(text: string, maxBytes = MAX_DIAGNOSTIC_FILE_BYTES): DiagnosticsIndex {
+  const index: DiagnosticsIndex = { copy: [], tooLarge: [] };
+  for (const line of text.split("\n")) {
+    const match = /^(\d+) \.\/(.+)$/.exec(line);
+    if (!match) continue;
+    const [, size, path] = match as unknown as [string, string, string];
+    if (Number(size) > maxBytes) index.tooLarge.push({ path, bytes: Number(size) });
+    else index.copy.push(path);
+  }
+  index.copy.sort();
+  return index;
 }
