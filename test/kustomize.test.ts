@@ -28,7 +28,7 @@ describe("the standalone overlay, built by kustomize", () => {
     expect(findOperatorDeployment(build(join(root, "operator", STANDALONE_OVERLAY)))).toEqual({
       namespace: "kubeflow",
       name: "training-operator",
-      image: "ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8",
+      image: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489",
       command: ["/manager"],
     });
   });

@@ -22,7 +22,7 @@ describe("operator deployment", () => {
     expect(findOperatorDeployment(fixture("standalone-rendered.yaml"))).toEqual({
       namespace: "kubeflow",
       name: "training-operator",
-      image: "ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8",
+      image: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489",
       command: ["/manager"],
     });
   });
@@ -34,7 +34,7 @@ describe("operator deployment", () => {
 
 describe("image override", () => {
   it("strips tags and digests the way kustomize matches names", () => {
-    expect(imageName("ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8")).toBe("ghcr.io/kubeflow/training-v1/training-operator");
+    expect(imageName("ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489")).toBe("ghcr.io/kubeflow/training-v1/training-operator");
     expect(imageName("localhost:5000/op@sha256:" + "a".repeat(64))).toBe("localhost:5000/op");
     expect(imageName("localhost:5000/op:1")).toBe("localhost:5000/op");
     expect(imageName("kubeflow/training-operator")).toBe("kubeflow/training-operator");

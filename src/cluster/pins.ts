@@ -9,8 +9,11 @@ export const DIND_IMAGE =
 export const KIND_VERSION = "v0.32.0";
 
 /**
- * Node image from the kind v0.32.0 release notes. Kubernetes 1.35 is the newest minor the
- * Training Operator v1.9 line is tested against upstream (1.33 to 1.35).
+ * Node image from the kind v0.32.0 release notes. What kubeflow/trainer v1.9.4 tests
+ * upstream: its e2e and integration workflows run Kind node images v1.34.3 and v1.35.0
+ * (with kind v0.31.0, helm/kind-action's default), and its unit tests run envtest 1.34.1,
+ * 1.35.0 and 1.36.2 (.github/workflows/{integration-tests,e2e-test-train-api,unittests}.yaml).
+ * 1.35 is the newest minor it runs a cluster on.
  */
 export const KIND_NODE_IMAGE =
   "kindest/node:v1.35.5@sha256:ce977ae6d65918d0b58a5f8b5e940429c2ce42fa3a5619ec2bbc60b949c0ac95";

@@ -25,7 +25,7 @@ export function operatorSourceProblem(has: { overlay: boolean; dockerfile: boole
 export interface OperatorDeployment {
   namespace: string;
   name: string;
-  /** Image as the manifests reference it, e.g. ghcr.io/kubeflow/training-v1/training-operator:v1-3f15cb8. */
+  /** Image as the manifests reference it, e.g. ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489. */
   image: string;
   /** The operator container's command, where extra flags are appended. */
   command: string[];
