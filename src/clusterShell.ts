@@ -6,8 +6,10 @@ import type { Container, Directory } from "@dagger.io/dagger";
 import { dag } from "@dagger.io/dagger";
 import { clientContainer, dockerService, prepareRunData } from "./cluster/docker.js";
 import { interactiveSetupScript } from "./cluster/interactive.js";
-import { KindCluster } from "./cluster/kind.js";
-import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME } from "./cluster/kindConfig.js";
+import { DaggerRunner, type DaggerHandle } from "./cluster/exec.js";
+import { KIND_CONFIG_PATH } from "./cluster/commands.js";
+import type { Input } from "./cluster/runner.js";
+import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, renderKindConfig } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { imageTarball } from "./images.js";
 import { renderJob } from "./jobs/manifest.js";
@@ -26,14 +28,15 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
   await prepareRunData(runId);
   const service = dockerService(runId, DEFAULT_API_SERVER_PORT);
   const clusterOptions = { name: DEFAULT_CLUSTER_NAME, nodeImage: node.reference, apiServerPort: DEFAULT_API_SERVER_PORT };
-  let client = KindCluster.attach(install.mount(clientContainer(tools, service, runId)), clusterOptions).client;
-  for (const image of images) {
-    client = client.withNewFile(`${JOBS_DIR}/${image.entry.name}.yaml`, renderJob(image.entry, image.plan.reference).yaml);
-  }
   const paths = archives.map((_, i) => `/images/${i}.tar`);
-  client = archives.reduce((c, archive, i) => c.withMountedFile(paths[i]!, archive.file), client);
   const nodeArchive = "/images/node.tar";
-  client = client.withMountedFile(nodeArchive, imageTarball(dag.container().from(node.pinned), node));
+  const inputs: Input<DaggerHandle>[] = [
+    ...install.inputs,
+    ...images.map((image) => ({ path: `${JOBS_DIR}/${image.entry.name}.yaml`, text: renderJob(image.entry, image.plan.reference).yaml })),
+    ...archives.map((archive, i) => ({ path: paths[i]!, file: archive.file })),
+    { path: nodeArchive, file: imageTarball(dag.container().from(node.pinned), node) },
+  ];
+  const client = new DaggerRunner(clientContainer(tools, service, runId)).with([{ path: KIND_CONFIG_PATH, text: renderKindConfig(clusterOptions) }, ...inputs]).container;
   const script = interactiveSetupScript({
     clusterName: DEFAULT_CLUSTER_NAME,
     apiServerPort: DEFAULT_API_SERVER_PORT,

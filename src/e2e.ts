@@ -1,22 +1,20 @@
 // The end-to-end run: named, timed steps over one context, from catalog to report.
 // Kind's `create` is the model: small actions in order, each saying what failed.
 import { randomUUID } from "node:crypto";
-import { dag, type Directory, type Service } from "@dagger.io/dagger";
+import { dag, type Directory, type File, type Service } from "@dagger.io/dagger";
 import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, prepareRunData, removeRunData } from "./cluster/docker.js";
-import { mustExecute } from "./cluster/exec.js";
-import { KindCluster, type ImageArchive } from "./cluster/kind.js";
+import { DaggerRunner, mustExecute, type DaggerHandle } from "./cluster/exec.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { KIND_VERSION } from "./cluster/pins.js";
+import type { ImageArchive } from "./cluster/runner.js";
 import { GIB, jobConcurrency, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
 import { imageTarball } from "./images.js";
-import { collectDiagnostics } from "./jobs/collect.js";
+import type { DiagnosticFiles } from "./jobs/collect.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
-import { describeResults } from "./jobs/results.js";
-import { runJob } from "./jobs/run.js";
-import { applyOperator } from "./operator/deploy.js";
+import { runClusterSteps } from "./run/clusterSteps.js";
 import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
-import { asStepFailure, RunRecorder, settleWithLimit, withinLimit } from "./run/steps.js";
+import { asStepFailure, RunRecorder, withinLimit } from "./run/steps.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 /** Bounds, in seconds, on the steps whose work is not already bounded command by command. */
@@ -60,7 +58,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
     diagnosticsCollected: false,
   };
   const record = (step: string, error: unknown) => report.failures.push(failureOf(asStepFailure(step, error)));
-  let diagnostics: Directory | undefined;
+  let diagnostics: DiagnosticFiles | undefined;
 
   // Bad input fails here, before anything is built, with the argument or file it concerns.
   const { tools, images, install, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, options), LIMITS.checkInputs);
@@ -71,7 +69,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   try {
     // The node image too: pulled by the engine (which enforces its digest) and loaded into
     // this run's dockerd, so the run downloads nothing the engine already holds.
-    const nodeArchive: ImageArchive = { reference: nodeImage.reference, file: imageTarball(dag.container().from(nodeImage.pinned), nodeImage) };
+    const nodeArchive: ImageArchive<File> = { reference: nodeImage.reference, file: imageTarball(dag.container().from(nodeImage.pinned), nodeImage) };
     const [node, ...archives] = await recorder.step("build images", () => buildArchives([nodeArchive, ...toBuild]), LIMITS.buildImages);
 
     const concurrency = await recorder.step("preflight", async () => {
@@ -85,7 +83,6 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
     }, LIMITS.preflight);
 
     const service: Service = dockerService(runId, DEFAULT_API_SERVER_PORT);
-    let cluster: KindCluster | undefined;
     try {
       // Inside the try: a start that times out must not leave dockerd running.
       await recorder.step(
@@ -97,48 +94,22 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
         },
         LIMITS.startService,
       );
-      cluster = KindCluster.attach(clientContainer(tools, service, runId), { name: DEFAULT_CLUSTER_NAME, nodeImage: nodeImage.reference, apiServerPort: DEFAULT_API_SERVER_PORT });
-      const bare = cluster;
-      await recorder.step("load node image", () => bare.loadNodeImage(node!.file, (l) => recorder.note(l)));
-      cluster = await recorder.step("create cluster", () => bare.create((l) => recorder.note(l)));
-      const live = cluster;
-      await recorder.step("load images", () => live.loadImages(archives, (l) => recorder.note(l)));
-      await recorder.step("deploy operator", () => applyOperator(live, install));
-
-      const settled = await settleWithLimit(
-        images.map((image, i) => async () => {
-          const started = Date.now();
-          try {
-            return await recorder.step(`run ${image.entry.name} job`, () => runJob(live, image.entry, jobs[i]!, (l) => recorder.note(l)));
-          } finally {
-            frameworks[i]!.seconds = (Date.now() - started) / 1000;
-          }
-        }),
-        concurrency,
+      diagnostics = await runClusterSteps<DaggerHandle>(
+        {
+          runner: new DaggerRunner(clientContainer(tools, service, runId)),
+          cluster: { name: DEFAULT_CLUSTER_NAME, nodeImage: nodeImage.reference, apiServerPort: DEFAULT_API_SERVER_PORT },
+          nodeArchive: node!.file,
+          archives,
+          install,
+          jobs: images.map((image, i) => ({ entry: image.entry, job: jobs[i]! })),
+          concurrency,
+        },
+        recorder,
+        report,
       );
-      settled.forEach((outcome, i) => {
-        const fw = frameworks[i]!;
-        if (outcome.status === "fulfilled") {
-          Object.assign(fw, { status: "passed", detail: outcome.value.state.detail, results: describeResults(outcome.value.results) });
-        } else {
-          const failure = asStepFailure(`run ${fw.framework} job`, outcome.reason);
-          Object.assign(fw, { status: "failed", detail: failure.reason });
-          report.failures.push(failureOf(failure));
-        }
-      });
     } catch (error) {
       record("cluster", error);
     } finally {
-      // Collected before the service stops: the cluster lives only as long as it does.
-      if (report.failures.length > 0 && cluster) {
-        const target = cluster;
-        diagnostics = await recorder
-          .step("collect diagnostics", () =>
-            collectDiagnostics(target, { clusterName: DEFAULT_CLUSTER_NAME, operator: install.deployment, jobs: images.map((image, i) => ({ framework: image.entry.name, job: jobs[i]! })) }),
-          )
-          .catch(() => undefined);
-        report.diagnosticsCollected = diagnostics !== undefined;
-      }
       await stopService(service, (l) => recorder.note(l));
       await removeRunData(runId).catch((error: Error) => recorder.note(`removing this run's Docker data: ${error.message}`));
     }
@@ -149,11 +120,14 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   report.ok = report.failures.length === 0 && frameworks.every((f) => f.status === "passed");
   const summary = renderSummary(report);
   let reportDir = dag.directory().withNewFile("summary.txt", summary).withNewFile("result.json", JSON.stringify(report, null, 2) + "\n");
-  if (diagnostics) reportDir = reportDir.withDirectory("diagnostics", diagnostics);
+  if (diagnostics) {
+    // Plain copies: nothing in the report can re-run a command against the cluster.
+    for (const [path, text] of Object.entries(diagnostics)) reportDir = reportDir.withNewFile(`diagnostics/${path}`, text);
+  }
   return { report, summary, message: report.ok ? "" : failureMessage(report, options.reportCommand), reportDir };
 }
 
-interface BuiltArchive extends ImageArchive {
+interface BuiltArchive extends ImageArchive<File> {
   size: number;
 }
 
@@ -161,7 +135,7 @@ interface BuiltArchive extends ImageArchive {
  * Builds every archive concurrently; each tarball's size feeds the disk preflight. Every
  * failed build is reported, each under the image it was for.
  */
-async function buildArchives(archives: ImageArchive[]): Promise<BuiltArchive[]> {
+async function buildArchives(archives: ImageArchive<File>[]): Promise<BuiltArchive[]> {
   const settled = await Promise.allSettled(archives.map(async (archive) => ({ ...archive, size: await archive.file.size() })));
   const failed = settled.flatMap((result, i) => (result.status === "rejected" ? [`${archives[i]!.reference}: ${(result.reason as Error).message}`] : []));
   if (failed.length > 0) throw new Error(`building ${failed.length} image(s) failed:\n${failed.join("\n")}`);

@@ -4,7 +4,7 @@ import { CacheSharingMode, dag, type Container, type Directory, type File } from
 import { loadFramework, type CatalogEntry } from "./catalog/loader.js";
 import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
 import type { OperatorImage, OperatorNeeds } from "./catalog/operatorNeeds.js";
-import type { ImageArchive } from "./cluster/kind.js";
+import type { ImageArchive } from "./cluster/runner.js";
 import { directoryReader } from "./moduleSource.js";
 
 const PIP_CACHE = "/root/.cache/pip";
@@ -71,7 +71,7 @@ export async function frameworkImage(source: Directory, framework: string, optio
 }
 
 /** The frameworks' images as named tarballs. */
-export function frameworkArchives(images: FrameworkImage[]): ImageArchive[] {
+export function frameworkArchives(images: FrameworkImage[]): ImageArchive<File>[] {
   return images.map((image) => ({ reference: image.plan.reference, file: imageTarball(image.container, image.plan) }));
 }
 
@@ -81,6 +81,6 @@ export function operatorImage(source: Directory, image: OperatorImage, base: Con
 }
 
 /** Images the operator starts for the frameworks' jobs, named as the flags expect. */
-export function operatorArchives(source: Directory, needs: OperatorNeeds): ImageArchive[] {
+export function operatorArchives(source: Directory, needs: OperatorNeeds): ImageArchive<File>[] {
   return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(operatorImage(source, image), image) }));
 }

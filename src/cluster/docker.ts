@@ -3,12 +3,11 @@
 // its data in a folder of its own (dockerData.ts), so runs on one engine never wait for or
 // see each other.
 import { CacheSharingMode, dag, type Container, type Service } from "@dagger.io/dagger";
-import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript, runDataRoot } from "./dockerData.js";
+import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript } from "./dockerData.js";
 import { uncached } from "./exec.js";
 import { DOCKER_HOST_ALIAS, DOCKER_PORT } from "./kindConfig.js";
 import { archOf, DIND_IMAGE, kindBinary, kubectlBinary, type PinnedBinary } from "./pins.js";
-
-export const KUBECONFIG_PATH = "/root/.kube/config";
+import { clientEnvironment, dockerdArgs } from "./serviceSpec.js";
 
 /**
  * The cache volume holding every run's Docker data folder. Shared: no run holds a lock on
@@ -26,7 +25,7 @@ export function dockerService(runId: string, apiServerPort: number): Service {
     .withExposedPort(DOCKER_PORT) // health check: the service is up once dockerd listens
     .withExposedPort(apiServerPort, { experimentalSkipHealthcheck: true }) // Kind's API server, published later
     .asService({
-      args: ["dockerd", "--host=unix:///var/run/docker.sock", `--host=tcp://0.0.0.0:${DOCKER_PORT}`, "--tls=false", `--data-root=${runDataRoot(runId)}`],
+      args: dockerdArgs(runId),
       useEntrypoint: true, // dockerd-entrypoint.sh runs it under the dind wrapper (cgroups, mounts)
       insecureRootCapabilities: true,
     });
@@ -64,11 +63,7 @@ export async function toolsContainer(): Promise<Container> {
 
 /** The tools container bound to the Docker service, where kind and kubectl reach the cluster. */
 export function clientContainer(tools: Container, service: Service, runId: string): Container {
-  return tools
-    .withServiceBinding(DOCKER_HOST_ALIAS, service)
-    .withEnvVariable("DOCKER_HOST", `tcp://${DOCKER_HOST_ALIAS}:${DOCKER_PORT}`)
-    .withEnvVariable("KUBECONFIG", KUBECONFIG_PATH)
-    .withEnvVariable("E2E_RUN_ID", runId);
+  return Object.entries(clientEnvironment(runId)).reduce((c, [name, value]) => c.withEnvVariable(name, value), tools.withServiceBinding(DOCKER_HOST_ALIAS, service));
 }
 
 /** A throwaway container that reports the engine's memory and the disk under the Docker data volume. */

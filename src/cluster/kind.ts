@@ -1,52 +1,48 @@
 // Kind inside the Docker service: create the cluster, hand clients a kubeconfig that
-// reaches it, load image tarballs and prove they arrived under their exact names.
-import type { Container, File } from "@dagger.io/dagger";
+// reaches it, load image tarballs and prove they arrived under their exact names. Every
+// command goes through a CommandRunner, so the lab drives the same code with local Docker.
 import { CommandFailed, sleep } from "../run/steps.js";
 import { clusterCommands, KIND_CONFIG_PATH, nodeContainer, outerLimit, TIMEOUTS } from "./commands.js";
-import { KUBECONFIG_PATH } from "./docker.js";
-import { execute, mustExecute } from "./exec.js";
 import { DOCKER_HOST_ALIAS, renderKindConfig, rewriteKubeconfig, type ClusterOptions } from "./kindConfig.js";
 import { missingImages, parseCrictlImages } from "./nodeImages.js";
+import { mustRun, type CommandRunner, type ImageArchive } from "./runner.js";
 
-export interface ImageArchive {
-  /** Full reference the archive names, e.g. docker.io/kubeflow-ci/jax-e2e:c-…. */
-  reference: string;
-  file: File;
-}
+export type { ImageArchive } from "./runner.js";
 
-export class KindCluster {
+export const KUBECONFIG_PATH = "/root/.kube/config";
+const NODE_ARCHIVE_PATH = "/images/node.tar";
+
+export class KindCluster<H> {
   private constructor(
     readonly options: ClusterOptions,
-    /** Client bound to the Docker service, with a kubeconfig for this cluster. */
-    public client: Container,
+    /** Runs commands in the client bound to the Docker service, with this cluster's kind config (and kubeconfig once created). */
+    readonly runner: CommandRunner<H>,
   ) {}
 
   /** A handle on a cluster not created yet: enough for docker and kind commands (and diagnostics). */
-  static attach(client: Container, options: ClusterOptions): KindCluster {
-    return new KindCluster(options, client.withNewFile(KIND_CONFIG_PATH, renderKindConfig(options)));
+  static attach<H>(runner: CommandRunner<H>, options: ClusterOptions): KindCluster<H> {
+    return new KindCluster(options, runner.with([{ path: KIND_CONFIG_PATH, text: renderKindConfig(options) }]));
   }
 
   /** Loads the engine-pulled node image into dockerd under the name the kind config uses (options.nodeImage). */
-  async loadNodeImage(archive: File, note: (line: string) => void): Promise<void> {
+  async loadNodeImage(archive: H, note: (line: string) => void): Promise<void> {
     const commands = clusterCommands(this.options.name);
-    note(`dockerd ${(await mustExecute(this.client, commands.dockerReady, TIMEOUTS.dockerReady)).trim()}`);
-    const path = "/images/node.tar";
-    const out = await mustExecute(this.client.withMountedFile(path, archive), commands.loadNodeImage(path, this.options.nodeImage), TIMEOUTS.loadNodeImage);
+    note(`dockerd ${(await mustRun(this.runner, commands.dockerReady, TIMEOUTS.dockerReady)).trim()}`);
+    const withArchive = this.runner.with([{ path: NODE_ARCHIVE_PATH, file: archive }]);
+    const out = await mustRun(withArchive, commands.loadNodeImage(NODE_ARCHIVE_PATH, this.options.nodeImage), TIMEOUTS.loadNodeImage);
     note(`node image: ${out.trim().split("\n").at(-1) ?? ""} as ${this.options.nodeImage}`);
   }
 
   /** Creates the cluster (removing a stale one, creating kind's network IPv4-only if missing) and waits for its node. */
-  async create(note: (line: string) => void): Promise<KindCluster> {
-    const options = this.options;
-    const commands = clusterCommands(options.name);
-    const withConfig = this.client;
-    await execute(withConfig, commands.deleteStale, TIMEOUTS.deleteStale);
-    note((await mustExecute(withConfig, commands.ensureNetwork, TIMEOUTS.ensureNetwork)).trim());
-    await mustExecute(withConfig, commands.create, TIMEOUTS.createCluster);
-    const kubeconfig = await mustExecute(withConfig, commands.getKubeconfig, TIMEOUTS.getKubeconfig);
+  async create(note: (line: string) => void): Promise<KindCluster<H>> {
+    const commands = clusterCommands(this.options.name);
+    await this.runner.run(commands.deleteStale, { timeoutSeconds: TIMEOUTS.deleteStale });
+    note((await mustRun(this.runner, commands.ensureNetwork, TIMEOUTS.ensureNetwork)).trim());
+    await mustRun(this.runner, commands.create, TIMEOUTS.createCluster);
+    const kubeconfig = await mustRun(this.runner, commands.getKubeconfig, TIMEOUTS.getKubeconfig);
     const cluster = new KindCluster(
-      options,
-      withConfig.withNewFile(KUBECONFIG_PATH, rewriteKubeconfig(kubeconfig, DOCKER_HOST_ALIAS, options.apiServerPort), { permissions: 0o600 }),
+      this.options,
+      this.runner.with([{ path: KUBECONFIG_PATH, text: rewriteKubeconfig(kubeconfig, DOCKER_HOST_ALIAS, this.options.apiServerPort), mode: 0o600 }]),
     );
     await cluster.run(commands.waitNodes, outerLimit(TIMEOUTS.nodeReady));
     return cluster;
@@ -54,15 +50,15 @@ export class KindCluster {
 
   /** Runs a command against the cluster; throws CommandFailed on a non-zero exit. */
   run(argv: string[], timeoutSeconds: number = TIMEOUTS.inspect, stdin?: string): Promise<string> {
-    return mustExecute(this.client, argv, timeoutSeconds, stdin);
+    return mustRun(this.runner, argv, timeoutSeconds, stdin);
   }
 
   /** `kind load image-archive` each archive, then checks the node lists every exact reference. */
-  async loadImages(archives: ImageArchive[], note: (line: string) => void): Promise<void> {
+  async loadImages(archives: ImageArchive<H>[], note: (line: string) => void): Promise<void> {
     const commands = clusterCommands(this.options.name);
     for (const [index, archive] of archives.entries()) {
       const path = `/images/${index}.tar`;
-      await mustExecute(this.client.withMountedFile(path, archive.file), commands.loadImage(path), TIMEOUTS.loadImage);
+      await mustRun(this.runner.with([{ path, file: archive.file }]), commands.loadImage(path), TIMEOUTS.loadImage);
       note(`loaded ${archive.reference}`);
     }
     const present = parseCrictlImages(await this.run(commands.nodeImages));

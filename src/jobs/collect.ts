@@ -1,10 +1,7 @@
-// Collects diagnostics from a live cluster, before its service stops, into a Directory that
-// owes nothing to the service: each file's content is copied into a new Directory, so an
-// export after the run cannot re-run the collection against a fresh dockerd.
-import { dag, ReturnType, type Directory } from "@dagger.io/dagger";
-import { uncached } from "../cluster/exec.js";
+// Collects diagnostics from a live cluster, before its service stops, as plain text files:
+// a path-to-content map that owes nothing to the cluster (the module turns it into a
+// Directory, the lab into files), so nothing can re-run the collection later.
 import type { KindCluster } from "../cluster/kind.js";
-import { bounded } from "../run/shell.js";
 import { settleWithLimit } from "../run/steps.js";
 import {
   DIAGNOSTICS_DIR,
@@ -18,25 +15,27 @@ import {
 
 /** File reads in flight at once while copying. */
 const COPY_CONCURRENCY = 8;
+/** Written into the collected files when some could not be copied. */
+export const NOT_COPIED_FILE = "not-copied.txt";
 
-export async function collectDiagnostics(cluster: KindCluster, target: DiagnosticsTarget): Promise<Directory> {
+export type DiagnosticFiles = Record<string, string>;
+
+export async function collectDiagnostics<H>(cluster: KindCluster<H>, target: DiagnosticsTarget): Promise<DiagnosticFiles> {
   const commands = diagnosticCommands(target);
-  const collected = await uncached(cluster.client)
-    .withExec(bounded(diagnosticsTimeoutSeconds(commands), ["sh", "-c", diagnosticsScript(commands, cluster.options.name)]), { expect: ReturnType.Any })
-    .directory(DIAGNOSTICS_DIR)
-    .sync();
-  const index = parseDiagnosticsIndex(await collected.file(DIAGNOSTICS_INDEX).contents());
+  const script = ["sh", "-c", diagnosticsScript(commands, cluster.options.name)];
+  const { read } = await cluster.runner.runAndRead(script, { timeoutSeconds: diagnosticsTimeoutSeconds(commands) }, DIAGNOSTICS_DIR);
+  const index = parseDiagnosticsIndex(await read(DIAGNOSTICS_INDEX));
   const copies = await settleWithLimit(
-    index.copy.map((path) => async () => ({ path, text: await collected.file(path).contents() })),
+    index.copy.map((path) => async () => [path, await read(path)] as const),
     COPY_CONCURRENCY,
   );
-  let detached = dag.directory();
+  const files: DiagnosticFiles = {};
   const lost: string[] = index.tooLarge.map((f) => `${f.path}: ${f.bytes} bytes, over the report's limit per file`);
   copies.forEach((copy, i) => {
-    if (copy.status === "fulfilled") detached = detached.withNewFile(copy.value.path, copy.value.text);
+    if (copy.status === "fulfilled") files[copy.value[0]] = copy.value[1];
     else lost.push(`${index.copy[i]}: ${(copy.reason as Error).message}`);
   });
-  if (lost.length > 0) detached = detached.withNewFile("not-copied.txt", lost.join("\n") + "\n");
-  for (const { framework, job } of target.jobs) detached = detached.withNewFile(`${framework}/manifest.yaml`, job.yaml);
-  return detached.sync();
+  if (lost.length > 0) files[NOT_COPIED_FILE] = lost.join("\n") + "\n";
+  for (const { framework, job } of target.jobs) files[`${framework}/manifest.yaml`] = job.yaml;
+  return files;
 }

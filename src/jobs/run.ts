@@ -26,7 +26,7 @@ export const MAX_POLL_FAILURES = 3;
 /** After the job succeeded, how long its other pods may take to end before logs are read. */
 export const POD_END_TIMEOUT_SECONDS = 120;
 
-type Cluster = Pick<KindCluster, "run" | "apply">;
+type Cluster = Pick<KindCluster<unknown>, "run" | "apply">;
 
 async function podLogs(cluster: Cluster, job: RenderedJob, pods: string[]): Promise<Record<string, string>> {
   const logs: Record<string, string> = {};

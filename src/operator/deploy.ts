@@ -1,23 +1,14 @@
 // Deploys the Training Operator from a source tree: the pinned upstream release by
 // default, or a developer's checkout, optionally with an operator image built from it.
-import { dag, ExistsType, type Container, type Directory } from "@dagger.io/dagger";
+import { dag, ExistsType, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { ArgumentError } from "../catalog/errors.js";
 import { parseTaggedReference } from "../catalog/reference.js";
-import { operatorCommands, outerLimit, TIMEOUTS } from "../cluster/commands.js";
-import { mustExecute } from "../cluster/exec.js";
-import type { ImageArchive, KindCluster } from "../cluster/kind.js";
+import { DaggerRunner, type DaggerHandle } from "../cluster/exec.js";
+import type { ImageArchive } from "../cluster/runner.js";
 import { OPERATOR_REPOSITORY, OPERATOR_VERSION } from "../cluster/pins.js";
 import { imageTarball } from "../images.js";
-import {
-  findOperatorDeployment,
-  LOCAL_OPERATOR_REPOSITORY,
-  OPERATOR_DOCKERFILE,
-  operatorImageTag,
-  operatorKustomization,
-  operatorSourceProblem,
-  STANDALONE_OVERLAY,
-  type OperatorDeployment,
-} from "./plan.js";
+import { planOperatorInstall, type OperatorInstall } from "./install.js";
+import { LOCAL_OPERATOR_REPOSITORY, OPERATOR_DOCKERFILE, operatorImageTag, operatorSourceProblem, STANDALONE_OVERLAY } from "./plan.js";
 
 export interface PreparedOperator {
   tree: Directory;
@@ -26,11 +17,9 @@ export interface PreparedOperator {
   /** For the summary: where the manifests (and image) come from. */
   description: string;
   /** Set with --build-operator: the image built from the tree. */
-  image?: ImageArchive & { name: string; tag: string };
+  image?: ImageArchive<File> & { name: string; tag: string };
 }
 
-const OPERATOR_MOUNT = "/operator";
-const OVERRIDE_DIR = "/e2e/operator";
 
 /** Checks the tree and, with `build`, wires the operator image build (lazily). */
 export async function prepareOperator(source: Directory | undefined, build: boolean): Promise<PreparedOperator> {
@@ -57,51 +46,29 @@ export async function prepareOperator(source: Directory | undefined, build: bool
   };
 }
 
-export interface OperatorInstall {
-  /** Folder to `kubectl apply -k`, inside a container that `mount` prepared. */
-  kustomization: string;
-  deployment: OperatorDeployment;
-  /** Adds the operator tree (and any generated kustomization) to a container. */
-  mount: (container: Container) => Container;
+export interface DaggerOperatorInstall extends OperatorInstall<DaggerHandle> {
   /** The operator image to load into the cluster, so the node does not pull it (absent when the manifests pin it by digest). */
-  image?: ImageArchive;
+  image?: ImageArchive<File>;
 }
 
 /**
- * Renders the overlay in `tools` (no cluster needed) to find the operator Deployment, and
- * layers a generated kustomization on it for a built image or the frameworks' operator
- * flags. Fails here, before any cluster, on a tree whose overlay does not render.
+ * Plans the install in `tools` (no cluster needed); a tree from --operator-source whose
+ * overlay does not render fails here, naming that argument.
  */
-export async function planOperatorInstall(tools: Container, operator: PreparedOperator, flags: string[]): Promise<OperatorInstall> {
-  const overlay = `${OPERATOR_MOUNT}/${STANDALONE_OVERLAY}`;
-  const withTree = (c: Container) => c.withMountedDirectory(OPERATOR_MOUNT, operator.tree);
-  let deployment: OperatorDeployment;
-  let generated: string | undefined;
+export async function planDaggerOperatorInstall(tools: Container, operator: PreparedOperator, flags: string[]): Promise<DaggerOperatorInstall> {
+  let install: OperatorInstall<DaggerHandle>;
   try {
-    deployment = findOperatorDeployment(await mustExecute(withTree(tools), ["kubectl", "kustomize", overlay], TIMEOUTS.inspect));
-    generated = operatorKustomization(`../..${overlay}`, deployment, { image: operator.image, flags });
+    install = await planOperatorInstall<DaggerHandle>(new DaggerRunner(tools), operator.tree, { image: operator.image, flags });
   } catch (error) {
     if (!operator.fromArgument) throw error;
     throw new ArgumentError("operator-source", `${STANDALONE_OVERLAY} does not give a usable operator Deployment: ${(error as Error).message}`);
   }
-  const image = operator.image ?? releasedImage(deployment.image);
-  if (!generated) return { kustomization: overlay, deployment, mount: withTree, image };
-  const text = generated;
-  return { kustomization: OVERRIDE_DIR, deployment, mount: (c) => withTree(c).withNewFile(`${OVERRIDE_DIR}/kustomization.yaml`, text), image };
+  return { ...install, image: operator.image ?? releasedImage(install.deployment.image) };
 }
 
 /** The image the manifests name by tag, pulled by the engine (and cached there) rather than by the node. */
-function releasedImage(reference: string): ImageArchive | undefined {
+function releasedImage(reference: string): ImageArchive<File> | undefined {
   const parsed = parseTaggedReference(reference);
   if (typeof parsed === "string") return undefined; // by digest (or untagged): left to the node
   return { reference: parsed.ref, file: imageTarball(dag.container().from(reference), { reference: parsed.ref, tag: parsed.tag }) };
-}
-
-/** Server-side applies the operator and waits for its CRDs and Deployment; a timeout is a failure. */
-export async function applyOperator(cluster: KindCluster, install: OperatorInstall): Promise<void> {
-  const client = install.mount(cluster.client);
-  const commands = operatorCommands(install.kustomization, install.deployment);
-  await mustExecute(client, commands.apply, TIMEOUTS.apply);
-  await mustExecute(client, commands.crdsEstablished, outerLimit(TIMEOUTS.crdsEstablished));
-  await mustExecute(client, commands.available, outerLimit(TIMEOUTS.operatorAvailable));
 }

@@ -1,0 +1,86 @@
+// The cluster half of a run, the same for the module (a Dagger client bound to the Docker
+// service) and the lab (a client container on a local Docker): load the node image, create
+// the cluster, load the images, deploy the operator, run the jobs, and on any failure collect
+// diagnostics before the caller stops dockerd.
+import type { CatalogEntry } from "../catalog/loader.js";
+import { KindCluster } from "../cluster/kind.js";
+import type { ClusterOptions } from "../cluster/kindConfig.js";
+import type { CommandRunner, ImageArchive } from "../cluster/runner.js";
+import { collectDiagnostics, type DiagnosticFiles } from "../jobs/collect.js";
+import type { RenderedJob } from "../jobs/manifest.js";
+import { describeResults } from "../jobs/results.js";
+import { runJob, type Pacing } from "../jobs/run.js";
+import { applyOperator, type OperatorInstall } from "../operator/install.js";
+import { failureOf, type RunReport } from "./report.js";
+import { asStepFailure, settleWithLimit, type RunRecorder } from "./steps.js";
+
+export interface ClusterPlan<H> {
+  /** Runs commands in a client that reaches dockerd as DOCKER_HOST_ALIAS. */
+  runner: CommandRunner<H>;
+  /** Name, API server port, and the node image's local reference (as nodeArchive is loaded). */
+  cluster: ClusterOptions;
+  nodeArchive: H;
+  /** Every image the cluster must hold. */
+  archives: ImageArchive<H>[];
+  install: OperatorInstall<H>;
+  /** One per framework, in the order of report.frameworks. */
+  jobs: { entry: CatalogEntry; job: RenderedJob }[];
+  /** How many jobs may run at once. */
+  concurrency: number;
+  /** Replaced in tests and the lab's time-bound cases; the module keeps the default. */
+  pacing?: Pacing;
+}
+
+/**
+ * Runs the cluster steps, recording each in `recorder` and each outcome in `report`.
+ * Returns the diagnostics when anything failed once dockerd was reachable.
+ */
+export async function runClusterSteps<H>(plan: ClusterPlan<H>, recorder: RunRecorder, report: RunReport): Promise<DiagnosticFiles | undefined> {
+  const note = (line: string) => recorder.note(line);
+  let cluster: KindCluster<H> | undefined;
+  try {
+    const bare = KindCluster.attach(plan.runner, plan.cluster);
+    cluster = bare;
+    await recorder.step("load node image", () => bare.loadNodeImage(plan.nodeArchive, note));
+    const live = await recorder.step("create cluster", () => bare.create(note));
+    cluster = live;
+    await recorder.step("load images", () => live.loadImages(plan.archives, note));
+    await recorder.step("deploy operator", () => applyOperator(live, plan.install));
+    await runJobs(live, plan, recorder, report);
+  } catch (error) {
+    report.failures.push(failureOf(asStepFailure("cluster", error)));
+  }
+  if (report.failures.length === 0 || !cluster) return undefined;
+  const target = cluster;
+  const diagnostics = await recorder
+    .step("collect diagnostics", () =>
+      collectDiagnostics(target, { clusterName: plan.cluster.name, operator: plan.install.deployment, jobs: plan.jobs.map(({ entry, job }) => ({ framework: entry.name, job })) }),
+    )
+    .catch(() => undefined);
+  report.diagnosticsCollected = diagnostics !== undefined;
+  return diagnostics;
+}
+
+async function runJobs<H>(cluster: KindCluster<H>, plan: ClusterPlan<H>, recorder: RunRecorder, report: RunReport): Promise<void> {
+  const settled = await settleWithLimit(
+    plan.jobs.map(({ entry, job }, i) => async () => {
+      const started = Date.now();
+      try {
+        return await recorder.step(`run ${entry.name} job`, () => runJob(cluster, entry, job, (l) => recorder.note(l), plan.pacing));
+      } finally {
+        report.frameworks[i]!.seconds = (Date.now() - started) / 1000;
+      }
+    }),
+    plan.concurrency,
+  );
+  settled.forEach((outcome, i) => {
+    const fw = report.frameworks[i]!;
+    if (outcome.status === "fulfilled") {
+      Object.assign(fw, { status: "passed", detail: outcome.value.state.detail, results: describeResults(outcome.value.results) });
+    } else {
+      const failure = asStepFailure(`run ${fw.framework} job`, outcome.reason);
+      Object.assign(fw, { status: "failed", detail: failure.reason });
+      report.failures.push(failureOf(failure));
+    }
+  });
+}
