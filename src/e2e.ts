@@ -8,7 +8,7 @@ import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from 
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { KIND_VERSION } from "./cluster/pins.js";
 import type { ImageArchive } from "./cluster/runner.js";
-import { GIB, jobConcurrency, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
+import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
 import { imageTarball } from "./images.js";
 import type { DiagnosticFiles } from "./jobs/collect.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
@@ -75,10 +75,11 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
     const concurrency = await recorder.step("preflight", async () => {
       const facts = parseEngineFacts(await mustExecute(engineFactsProbe(), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
       const memory = images.map((i) => jobMemoryBytes(i.entry.spec.job.resources.limits.memory, i.entry.job.replicas));
-      const problems = preflightProblems(facts, runNeeds(memory, [node!.size, ...archives.map((a) => a.size)]));
+      const cpu = images.map((i) => jobCpuMillis(i.entry.spec.job.resources.requests.cpu, i.entry.job.replicas));
+      const problems = preflightProblems(facts, runNeeds(memory, [node!.size, ...archives.map((a) => a.size)], cpu));
       if (problems.length > 0) throw new Error(`the engine cannot host this run:\n${problems.join("\n")}`);
-      const limit = jobConcurrency(usableMemory(facts), memory);
-      recorder.note(`memory ${(usableMemory(facts) / GIB).toFixed(1)} GiB available, disk ${(facts.diskAvailableBytes / GIB).toFixed(1)} GiB free; up to ${limit} job(s) at once`);
+      const limit = jobConcurrency(usableMemory(facts), memory, facts.cpus, cpu);
+      recorder.note(`memory ${(usableMemory(facts) / GIB).toFixed(1)} GiB available, ${facts.cpus ?? "?"} CPU(s), disk ${(facts.diskAvailableBytes / GIB).toFixed(1)} GiB free; up to ${limit} job(s) at once`);
       return limit;
     }, LIMITS.preflight);
 
@@ -94,7 +95,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
         },
         LIMITS.startService,
       );
-      diagnostics = await runClusterSteps<DaggerHandle>(
+      ({ diagnostics } = await runClusterSteps<DaggerHandle>(
         {
           runner: new DaggerRunner(clientContainer(tools, service, runId)),
           cluster: { name: DEFAULT_CLUSTER_NAME, nodeImage: nodeImage.reference, apiServerPort: DEFAULT_API_SERVER_PORT },
@@ -106,7 +107,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
         },
         recorder,
         report,
-      );
+      ));
     } catch (error) {
       record("cluster", error);
     } finally {

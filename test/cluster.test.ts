@@ -8,7 +8,9 @@ import { missingImages, parseCrictlImages } from "../src/cluster/nodeImages.js";
 import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_VERSION, kindBinary, KUBECTL_VERSION, kubectlBinary } from "../src/cluster/pins.js";
 import {
   GIB,
+  cpuMillis,
   jobConcurrency,
+  jobCpuMillis,
   jobMemoryBytes,
   MIB,
   parseEngineFacts,
@@ -183,6 +185,27 @@ describe("preflight", () => {
     expect(jobConcurrency(4 * GIB, jobs)).toBe(1);
     expect(jobConcurrency(2.5 * GIB, jobs)).toBe(1); // never zero: jobs run one by one
     expect(jobConcurrency(8 * GIB, [])).toBe(1);
+  });
+
+  it("runs no more jobs at once than the node's CPUs can schedule beside the cluster's own pods", () => {
+    // Measured in the lab: on 2 CPUs, three 2 x 250m jobs at once left a PyTorch pod Unschedulable.
+    const memory = [GIB, GIB, GIB];
+    const cpu = [jobCpuMillis("250m", { Master: 1, Worker: 1 }), jobCpuMillis("250m", { Worker: 2 }), jobCpuMillis("250m", { Master: 1, Worker: 1 })];
+    expect(cpu).toEqual([500, 500, 500]);
+    expect(jobConcurrency(16 * GIB, memory, 2, cpu)).toBe(2);
+    expect(jobConcurrency(16 * GIB, memory, 4, cpu)).toBe(3);
+    expect(jobConcurrency(16 * GIB, memory, undefined, cpu)).toBe(3);
+    expect(cpuMillis("1")).toBe(1000);
+    expect(cpuMillis("0.5")).toBe(500);
+    expect(() => cpuMillis("lots")).toThrow(/not a CPU quantity/);
+  });
+
+  it("reads the CPU count and refuses a job that cannot fit beside the cluster", () => {
+    const withCpus = parseEngineFacts(fixture("engine-facts.txt") + "---\n2\n");
+    expect(withCpus.cpus).toBe(2);
+    const [problem] = preflightProblems({ ...withCpus, cpus: 1 }, runNeeds([GIB], [GIB], [500]));
+    expect(problem).toMatch(/^cpu: the engine has 1 CPU\(s\)/);
+    expect(preflightProblems(withCpus, runNeeds([GIB], [GIB], [500]))).toEqual([]);
   });
 });
 

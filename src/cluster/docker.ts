@@ -77,4 +77,6 @@ export const ENGINE_FACTS_SCRIPT = [
   "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.current 2>/dev/null || true",
   "echo ---",
   `df -Pk ${DOCKER_RUNS_DIR}`,
+  "echo ---",
+  "nproc",
 ].join("; ");

@@ -10,22 +10,32 @@ export const MIN_MEMORY_BYTES = 4 * GIB;
 export const CLUSTER_BASE_MEMORY_BYTES = 2 * GIB;
 /** Unpacked node image plus Kubernetes' own images and etcd. */
 export const CLUSTER_BASE_DISK_BYTES = 4 * GIB;
+/**
+ * CPU the cluster's own pods request before any job: measured in the lab, the control plane
+ * (API server 250m, controller manager 200m, scheduler 100m, etcd 100m) and CoreDNS
+ * (2 x 100m) request 850m; kind's kindnetd adds 100m.
+ */
+export const CLUSTER_BASE_CPU_MILLIS = 1000;
 
 export interface EngineFacts {
   memAvailableBytes: number;
   /** cgroup memory.max minus memory.current, when the container is limited. */
   cgroupAvailableBytes?: number;
   diskAvailableBytes: number;
+  /** CPUs the node will offer (the engine's online CPUs), when the probe reported them. */
+  cpus?: number;
 }
 
 export interface Needs {
   memoryBytes: number;
   diskBytes: number;
+  /** The cluster's own requests plus the largest job's. */
+  cpuMillis: number;
 }
 
-/** Parses the output of `cat /proc/meminfo; echo ---; cat memory.max memory.current; echo ---; df -Pk <dir>`. */
+/** Parses the output of `cat /proc/meminfo; echo ---; cat memory.max memory.current; echo ---; df -Pk <dir>[; echo ---; nproc]`. */
 export function parseEngineFacts(output: string): EngineFacts {
-  const [meminfo = "", cgroup = "", df = ""] = output.split(/^---$/m);
+  const [meminfo = "", cgroup = "", df = "", nproc] = output.split(/^---$/m);
   const available = /^MemAvailable:\s+(\d+)\s+kB$/m.exec(meminfo);
   if (!available) throw new Error(`preflight: no MemAvailable in /proc/meminfo output:\n${meminfo.trim().slice(0, 400)}`);
   const [max, current] = cgroup.trim().split(/\s+/);
@@ -34,10 +44,12 @@ export function parseEngineFacts(output: string): EngineFacts {
   const row = df.trim().split("\n").slice(1).find((line) => line.trim() !== "");
   const fields = row?.trim().split(/\s+/);
   if (!fields || fields.length < 6 || !/^\d+$/.test(fields[3]!)) throw new Error(`preflight: cannot read free disk from df output:\n${df.trim()}`);
+  const cpus = nproc !== undefined && /^\s*\d+\s*$/.test(nproc) ? Number(nproc) : undefined;
   return {
     memAvailableBytes: Number(available[1]) * 1024,
     cgroupAvailableBytes,
     diskAvailableBytes: Number(fields[3]) * 1024,
+    ...(cpus === undefined ? {} : { cpus }),
   };
 }
 
@@ -51,13 +63,26 @@ export function usableMemory(facts: EngineFacts): number {
  * fits run one after another, see jobConcurrency), never below the 4 GiB floor. Disk:
  * the node image plus each tarball twice (the archive and its unpacked layers).
  */
-export function runNeeds(jobMemoryBytes: number[], tarballBytes: number[]): Needs {
+export function runNeeds(jobMemoryBytes: number[], tarballBytes: number[], jobCpuMillis: number[] = []): Needs {
   const largestJob = jobMemoryBytes.length > 0 ? Math.max(...jobMemoryBytes) : 0;
   const images = tarballBytes.reduce((a, b) => a + b, 0);
   return {
     memoryBytes: Math.max(MIN_MEMORY_BYTES, CLUSTER_BASE_MEMORY_BYTES + largestJob),
     diskBytes: CLUSTER_BASE_DISK_BYTES + 2 * images,
+    cpuMillis: CLUSTER_BASE_CPU_MILLIS + (jobCpuMillis.length > 0 ? Math.max(...jobCpuMillis) : 0),
   };
+}
+
+/** CPU a job requests: each replica's CPU request times its replica count, in millicores. */
+export function jobCpuMillis(cpuRequest: string, replicas: Record<string, number>): number {
+  return cpuMillis(cpuRequest) * Object.values(replicas).reduce((a, b) => a + b, 0);
+}
+
+/** Parses a Kubernetes CPU quantity (e.g. 250m, 1, 0.5) into millicores. */
+export function cpuMillis(quantity: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(m)?$/.exec(quantity);
+  if (!match) throw new Error(`"${quantity}" is not a CPU quantity`);
+  return Math.ceil(Number(match[1]) * (match[2] ? 1 : 1000));
 }
 
 /** Memory a job may use: each replica's memory limit times its replica count. */
@@ -77,6 +102,12 @@ export function preflightProblems(facts: EngineFacts, needs: Needs): string[] {
         `(Kind control plane and operator plus the largest job's memory limits); give the Docker VM or runner more memory or run fewer frameworks`,
     );
   }
+  if (facts.cpus !== undefined && facts.cpus * 1000 < needs.cpuMillis) {
+    problems.push(
+      `cpu: the engine has ${facts.cpus} CPU(s), the largest job cannot be scheduled beside the cluster's own pods (needs ${(needs.cpuMillis / 1000).toFixed(2)} CPUs requested); ` +
+        `give the Docker VM or runner more CPUs, or lower the job's CPU requests`,
+    );
+  }
   if (facts.diskAvailableBytes < needs.diskBytes) {
     problems.push(
       `disk: ${gib(facts.diskAvailableBytes)} free where the engine keeps the cluster, this run needs ${gib(needs.diskBytes)} ` +
@@ -94,10 +125,15 @@ export function quantityBytes(quantity: string): number {
   return Math.ceil(Number(match[1]) * (match[2] ? units[match[2]]! : 1));
 }
 
-/** How many jobs may run at once: as many of the largest as fit beside the cluster's base. */
-export function jobConcurrency(usableMemoryBytes: number, jobMemoryBytes: number[]): number {
+/**
+ * How many jobs may run at once: as many of the largest as fit beside the cluster's base,
+ * in memory and, when the CPU count is known, in CPU requests (the scheduler refuses a pod
+ * whose requests do not fit, and the run would take that for a failure).
+ */
+export function jobConcurrency(usableMemoryBytes: number, jobMemoryBytes: number[], cpus?: number, jobCpu: number[] = []): number {
   if (jobMemoryBytes.length === 0) return 1;
-  const largest = Math.max(...jobMemoryBytes);
-  const room = usableMemoryBytes - CLUSTER_BASE_MEMORY_BYTES;
-  return Math.max(1, Math.min(jobMemoryBytes.length, Math.floor(room / largest)));
+  const fit = (room: number, sizes: number[]) => (sizes.length === 0 ? Infinity : Math.floor(room / Math.max(...sizes)));
+  const byMemory = fit(usableMemoryBytes - CLUSTER_BASE_MEMORY_BYTES, jobMemoryBytes);
+  const byCpu = cpus === undefined ? Infinity : fit(cpus * 1000 - CLUSTER_BASE_CPU_MILLIS, jobCpu);
+  return Math.max(1, Math.min(jobMemoryBytes.length, byMemory, byCpu));
 }
