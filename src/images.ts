@@ -4,6 +4,7 @@ import { CacheSharingMode, dag, type Container, type Directory, type File } from
 import { loadFramework, type CatalogEntry } from "./catalog/loader.js";
 import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
 import type { OperatorImage, OperatorNeeds } from "./catalog/operatorNeeds.js";
+import { archiveAnnotations } from "./cluster/archiveNames.js";
 import type { ImageArchive } from "./cluster/runner.js";
 import { directoryReader } from "./moduleSource.js";
 
@@ -45,14 +46,10 @@ export function buildImage(source: Directory, plan: ImagePlan, base: Container =
   return plan.layers.reduce((c, layer) => applyLayer(c, source, layer), base);
 }
 
-/** Annotation containerd's importer names an image by; without it Kind imports an anonymous image. */
-const CONTAINERD_NAME_ANNOTATION = "io.containerd.image.name";
-
-/** The image as an OCI tarball that carries its full reference. */
+/** The image as an OCI tarball that carries its full reference (archiveAnnotations). */
 export function imageTarball(image: Container, name: Pick<ImagePlan, "reference" | "tag">): File {
-  return image
-    .withAnnotation(CONTAINERD_NAME_ANNOTATION, name.reference)
-    .withAnnotation("org.opencontainers.image.ref.name", name.tag)
+  return Object.entries(archiveAnnotations(name))
+    .reduce((c, [key, value]) => c.withAnnotation(key, value), image)
     .asTarball();
 }
 

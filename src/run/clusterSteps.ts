@@ -31,11 +31,15 @@ export interface ClusterPlan<H> {
   pacing?: Pacing;
 }
 
-/**
- * Runs the cluster steps, recording each in `recorder` and each outcome in `report`.
- * Returns the diagnostics when anything failed once dockerd was reachable.
- */
-export async function runClusterSteps<H>(plan: ClusterPlan<H>, recorder: RunRecorder, report: RunReport): Promise<DiagnosticFiles | undefined> {
+export interface ClusterOutcome<H> {
+  /** The cluster once created (it lives as long as dockerd does). */
+  cluster?: KindCluster<H>;
+  /** Collected when anything failed once dockerd was reachable. */
+  diagnostics?: DiagnosticFiles;
+}
+
+/** Runs the cluster steps, recording each in `recorder` and each outcome in `report`. */
+export async function runClusterSteps<H>(plan: ClusterPlan<H>, recorder: RunRecorder, report: RunReport): Promise<ClusterOutcome<H>> {
   const note = (line: string) => recorder.note(line);
   let cluster: KindCluster<H> | undefined;
   try {
@@ -50,7 +54,7 @@ export async function runClusterSteps<H>(plan: ClusterPlan<H>, recorder: RunReco
   } catch (error) {
     report.failures.push(failureOf(asStepFailure("cluster", error)));
   }
-  if (report.failures.length === 0 || !cluster) return undefined;
+  if (report.failures.length === 0 || !cluster) return { cluster };
   const target = cluster;
   const diagnostics = await recorder
     .step("collect diagnostics", () =>
@@ -58,7 +62,7 @@ export async function runClusterSteps<H>(plan: ClusterPlan<H>, recorder: RunReco
     )
     .catch(() => undefined);
   report.diagnosticsCollected = diagnostics !== undefined;
-  return diagnostics;
+  return { cluster, diagnostics };
 }
 
 async function runJobs<H>(cluster: KindCluster<H>, plan: ClusterPlan<H>, recorder: RunRecorder, report: RunReport): Promise<void> {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the lab's Go binaries from their Go modules, at the versions kind v0.32.0's base
+# image names (images/base/Dockerfile) and the module pins, into $LAB_CACHE/bin. A binary
+# already built from the same package and flags is kept. Kubernetes: kubernetes.sh.
+set -euo pipefail
+: "${LAB_CACHE:?}"
+lab_dir=$(cd "$(dirname "$0")/.." && pwd)
+bin="$LAB_CACHE/bin"
+mkdir -p "$bin" "$LAB_CACHE/stamps"
+export GOTOOLCHAIN=local
+
+# build NAME PACKAGE@VERSION [go flags...]
+build() {
+  local name=$1 pkg=$2
+  shift 2
+  local stamp="$LAB_CACHE/stamps/$name" want="$pkg $* CGO_ENABLED=${CGO_ENABLED:-}"
+  if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  echo "lab: building $name ($pkg)"
+  local tmp
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" go install -trimpath "$@" "$pkg"
+  mv "$tmp"/* "$bin/$name"
+  rmdir "$tmp"
+  echo "$want" > "$stamp"
+}
+
+export CGO_ENABLED=0
+build kind sigs.k8s.io/kind@v0.32.0
+build crictl sigs.k8s.io/cri-tools/cmd/crictl@v1.36.0
+containerd_tags="no_aufs no_zfs no_btrfs no_devmapper"
+build containerd github.com/containerd/containerd/v2/cmd/containerd@v2.3.1 -tags "$containerd_tags"
+build ctr github.com/containerd/containerd/v2/cmd/ctr@v2.3.1 -tags "$containerd_tags"
+build containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@v2.3.1 -tags "$containerd_tags"
+for plugin in main/bridge main/loopback main/ptp ipam/host-local meta/portmap; do
+  build "cni-${plugin#*/}" "github.com/containernetworking/plugins/plugins/$plugin@v1.9.1"
+done
+# etcd's own go.mod replaces its sibling modules with local paths: built from test/lab/go/etcd.
+if [ ! -x "$bin/etcd" ] || [ "$(cat "$LAB_CACHE/stamps/etcd" 2>/dev/null)" != "$(sha256sum < "$lab_dir/go/etcd/go.sum")" ]; then
+  echo "lab: building etcd (go.etcd.io/etcd/server/v3 v3.6.6)"
+  (cd "$lab_dir/go/etcd" && go build -trimpath -o "$bin/etcd" go.etcd.io/etcd/server/v3)
+  sha256sum < "$lab_dir/go/etcd/go.sum" > "$LAB_CACHE/stamps/etcd"
+fi
+build coredns github.com/coredns/coredns@v1.13.1
+build training-operator github.com/kubeflow/training-operator/cmd/training-operator.v1@v1.9.4
+CGO_ENABLED=1 build runc github.com/opencontainers/runc@v1.4.2 -tags seccomp
+
+# The lab's own runc wrapper (runc-lab/main.go).
+if [ ! -x "$bin/runc-lab" ] || [ "$lab_dir/runc-lab/main.go" -nt "$bin/runc-lab" ]; then
+  (cd "$lab_dir/runc-lab" && go build -trimpath -o "$bin/runc-lab" .)
+fi

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Builds the lab's images in the lab's dockerd ($DOCKER_HOST): Debian rootfs images
+# (debootstrap), kind v0.32.0's base image, Kubernetes v1.35.5's component images, the node
+# image (assembled as kind's builder does), the Docker service, the client and the operator.
+# An image is rebuilt only when its recipe or inputs changed (label lab.recipe).
+set -euo pipefail
+: "${LAB_CACHE:?}" "${DOCKER_HOST:?}"
+lab_dir=$(cd "$(dirname "$0")/.." && pwd)
+bin="$LAB_CACHE/bin"
+k8s="$LAB_CACHE/kubernetes/v1.35.5"
+ctx_root="$LAB_CACHE/ctx"
+kind_files="$(go env GOMODCACHE)/sigs.k8s.io/kind@v0.32.0/images/base/files"
+mirror=http://deb.debian.org/debian
+
+# recipe_of FILE...: a digest of the inputs that make an image.
+recipe_of() { cat "$@" | sha256sum | cut -c1-16; }
+current() { [ "$(docker image inspect -f '{{ index .Config.Labels "lab.recipe" }}' "$1" 2>/dev/null)" = "$2" ]; }
+
+rootfs_image() { # NAME SUITE [PACKAGES]
+  local name=$1 suite=$2 include=${3:-} recipe
+  recipe=$(echo "$suite $include v1" | sha256sum | cut -c1-16)
+  current "$name" "$recipe" && return 0
+  echo "lab: debootstrap $suite -> $name"
+  local dir="$LAB_CACHE/rootfs/$name"
+  rm -rf "$dir"
+  debootstrap --variant=minbase ${include:+--include=$include} "$suite" "$dir" "$mirror" >"$LAB_CACHE/debootstrap-${name//[:\/]/_}.log"
+  tar -C "$dir" -c . | docker import --change "LABEL lab.recipe=$recipe" - "$name" >/dev/null
+  rm -rf "$dir"
+}
+
+# build TAG CONTEXT [docker build args...]
+build() {
+  local tag=$1 ctx=$2 recipe
+  shift 2
+  recipe=$(cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  current "$tag" "$recipe" && return 0
+  echo "lab: building $tag"
+  docker build -q --label "lab.recipe=$recipe" -t "$tag" "$@" "$ctx" >/dev/null
+}
+
+fresh_ctx() { rm -rf "${ctx_root:?}/${1:?}"; mkdir -p "$ctx_root/$1"; echo "$ctx_root/$1"; }
+
+rootfs_image lab/debian:bookworm bookworm
+rootfs_image lab/debian:trixie-node trixie \
+  systemd,systemd-sysv,dbus,conntrack,iptables,nftables,iproute2,ethtool,util-linux,mount,kmod,libseccomp2,pigz,fuse-overlayfs,e2fsprogs,bash,ca-certificates,curl,jq,procps
+
+# kind's base image
+ctx=$(fresh_ctx kind-base)
+cp -r "$lab_dir/images/kind-base/." "$ctx/"
+cp -r --no-preserve=mode "$kind_files" "$ctx/files"
+mkdir -p "$ctx/bin" "$ctx/cni"
+cp "$bin"/{containerd,ctr,containerd-shim-runc-v2,crictl,runc,runc-lab} "$ctx/bin/"
+for p in bridge loopback ptp host-local portmap; do cp "$bin/cni-$p" "$ctx/cni/$p"; done
+cgroup_v1=0
+[ -f /sys/fs/cgroup/cgroup.controllers ] || cgroup_v1=1
+# CAP_SYS_RESOURCE is capability 24; where the bounding set lacks it, privileged pods need runc-lab.
+runc_lab=0
+(( (0x$(awk '/^CapBnd:/ {print $2}' /proc/self/status) >> 24) & 1 )) || runc_lab=1
+echo "cgroup-v1=$cgroup_v1 runc-lab=$runc_lab" > "$ctx/host-facts"
+build lab/kind-base:v0.32.0 "$ctx" --build-arg "CGROUP_V1=$cgroup_v1" --build-arg "RUNC_LAB=$runc_lab"
+
+# Kubernetes' images, named as kubeadm v1.35.5 expects them
+scratch_image() { # TAG BINARY TARGET [ENTRYPOINT]
+  local tag=$1 binary=$2 target=$3 entry=${4:-}
+  local c
+  c=$(fresh_ctx "img-${tag//[:\/]/_}")
+  cp "$binary" "$c/$(basename "$target")"
+  { echo "FROM scratch"; echo "COPY $(basename "$target") $target"; echo "ENV PATH=/usr/local/bin:/usr/bin:/bin"
+    [ -n "$entry" ] && echo "ENTRYPOINT [\"$entry\"]"; } > "$c/Dockerfile"
+  build "$tag" "$c"
+}
+for c in kube-apiserver kube-controller-manager kube-scheduler; do
+  scratch_image "registry.k8s.io/$c:v1.35.5" "$k8s/$c" "/usr/local/bin/$c"
+done
+scratch_image registry.k8s.io/etcd:3.6.6-0 "$bin/etcd" /usr/local/bin/etcd
+scratch_image registry.k8s.io/coredns/coredns:v1.13.1 "$bin/coredns" /coredns /coredns
+pause_ctx=$(fresh_ctx pause-src)
+gcc -Os -static -DVERSION=3.10.1 -o "$pause_ctx/pause" "$(go env GOMODCACHE)/k8s.io/kubernetes@v1.35.5/build/pause/linux/pause.c"
+scratch_image registry.k8s.io/pause:3.10.1 "$pause_ctx/pause" /pause /pause
+ctx=$(fresh_ctx kube-proxy)
+cp "$lab_dir/images/kube-proxy/Dockerfile" "$k8s/kube-proxy" "$ctx/"
+build registry.k8s.io/kube-proxy:v1.35.5 "$ctx"
+
+# The node image, assembled the way kind's builder does (pkg/build/nodeimage): binaries in
+# /usr/bin, /kind/version, the images imported into containerd's store without unpacking.
+node=docker.io/kindest/node:v1.35.5-lab
+images=(registry.k8s.io/kube-apiserver:v1.35.5 registry.k8s.io/kube-controller-manager:v1.35.5 registry.k8s.io/kube-scheduler:v1.35.5
+  registry.k8s.io/kube-proxy:v1.35.5 registry.k8s.io/etcd:3.6.6-0 registry.k8s.io/coredns/coredns:v1.13.1 registry.k8s.io/pause:3.10.1)
+node_recipe=$( { for i in lab/kind-base:v0.32.0 "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done; sha256sum "$k8s"/kubeadm "$k8s"/kubelet "$k8s"/kubectl; } | sha256sum | cut -c1-16)
+if ! current "$node" "$node_recipe"; then
+  echo "lab: assembling $node"
+  cid=$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined lab/kind-base:v0.32.0 infinity)
+  trap 'docker rm -f -v "$cid" >/dev/null 2>&1 || true' EXIT
+  for b in kubeadm kubelet kubectl; do docker cp "$k8s/$b" "$cid:/usr/bin/$b"; done
+  docker exec "$cid" sh -c 'chmod +x /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl && echo v1.35.5 > /kind/version'
+  docker exec "$cid" bash -c 'nohup containerd > /dev/null 2>&1 &'
+  docker exec "$cid" bash -c 'for i in $(seq 30); do [ -S /run/containerd/containerd.sock ] && break; sleep 1; done; ctr info >/dev/null'
+  for i in "${images[@]}"; do
+    docker save "$i" | docker exec -i "$cid" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests - >/dev/null
+  done
+  docker exec "$cid" ctr --namespace=k8s.io images list -q
+  docker exec "$cid" pkill containerd || true
+  sleep 2
+  docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' --change "LABEL lab.recipe=$node_recipe" "$cid" "$node" >/dev/null
+  docker rm -f -v "$cid" >/dev/null
+  trap - EXIT
+fi
+
+# The Docker service, the client, the operator
+ctx=$(fresh_ctx docker-service)
+cp "$lab_dir/images/docker-service/"* "$bin/runc-lab" "$ctx/"
+build lab/docker-service "$ctx"
+ctx=$(fresh_ctx client)
+cp "$lab_dir/images/client/Dockerfile" "$bin/kind" "$k8s/kubectl" "$ctx/"
+build lab/client "$ctx"
+scratch_image ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489 "$bin/training-operator" /manager /manager
+echo "lab: images ready"

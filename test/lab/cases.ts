@@ -1,0 +1,226 @@
+// The lab's cases: the module's cluster steps (run/clusterSteps.ts and the step functions
+// under it) against a real Kind cluster, the real v1.9.4 operator and the framework images,
+// all built on this machine. Ends with `N passed, N failed`; exits 0 only if all passed.
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { fsReader } from "../../src/catalog/fsReader.js";
+import { loadCatalog, type CatalogEntry } from "../../src/catalog/loader.js";
+import { operatorNeeds } from "../../src/catalog/operatorNeeds.js";
+import { TIMEOUTS } from "../../src/cluster/commands.js";
+import { KindCluster } from "../../src/cluster/kind.js";
+import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, type ClusterOptions } from "../../src/cluster/kindConfig.js";
+import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, usableMemory } from "../../src/cluster/preflight.js";
+import { collectDiagnostics, type DiagnosticFiles } from "../../src/jobs/collect.js";
+import { renderJob, type RenderedJob } from "../../src/jobs/manifest.js";
+import { runJob } from "../../src/jobs/run.js";
+import { planOperatorInstall, type OperatorInstall } from "../../src/operator/install.js";
+import { runClusterSteps } from "../../src/run/clusterSteps.js";
+import { renderSummary, type RunReport } from "../../src/run/report.js";
+import { formatSeconds, RunRecorder } from "../../src/run/steps.js";
+import { REPO_ROOT } from "../helpers/catalogFixture.js";
+import { startEnvironment, type LabEnvironment } from "./environment.js";
+import { archiveOf, buildPythonBase, frameworkArchive, operatorImageArchive, type BuiltArchive } from "./frameworkImages.js";
+
+const LAB_CACHE = process.env.LAB_CACHE!;
+const NODE_IMAGE = "docker.io/kindest/node:v1.35.5-lab";
+const OPERATOR_IMAGE = { reference: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489", tag: "v1-93c5489" };
+const TAG = "lab";
+
+interface CaseResult {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  detail: string;
+}
+const results: CaseResult[] = [];
+
+async function runCase(name: string, body: () => Promise<string>): Promise<boolean> {
+  const started = Date.now();
+  console.log(`\n=== case: ${name}`);
+  try {
+    const detail = await body();
+    results.push({ name, ok: true, seconds: (Date.now() - started) / 1000, detail });
+    console.log(`--- PASS ${name}: ${detail}`);
+    return true;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    results.push({ name, ok: false, seconds: (Date.now() - started) / 1000, detail });
+    console.log(`--- FAIL ${name}: ${detail}`);
+    return false;
+  }
+}
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** Peak of the host's used memory (MemTotal - MemAvailable), sampled while the cases run. */
+function memorySampler() {
+  let peak = 0;
+  const sample = () => {
+    const info = readFileSync("/proc/meminfo", "utf8");
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(info)![1]) * 1024;
+    peak = Math.max(peak, kb("MemTotal") - kb("MemAvailable"));
+  };
+  sample();
+  const timer = setInterval(sample, 2000);
+  return { stop: () => (clearInterval(timer), peak) };
+}
+
+/** A job from the catalog's, renamed and relabelled so it cannot be confused with the framework's own. */
+function variant(entry: CatalogEntry, name: string, image: string, change: (manifest: any) => void = () => {}): RenderedJob {
+  const job = renderJob({ ...entry, name }, image);
+  job.manifest.metadata.name = name;
+  change(job.manifest);
+  return { ...job, name, yaml: stringify(job.manifest) };
+}
+
+function operatorTree(): string {
+  const dir = JSON.parse(execFileSync("go", ["mod", "download", "-json", "github.com/kubeflow/training-operator@v1.9.4"], { encoding: "utf8" })).Dir as string;
+  const tree = join(LAB_CACHE, "operator-tree");
+  mkdirSync(tree, { recursive: true });
+  cpSync(join(dir, "manifests"), join(tree, "manifests"), { recursive: true });
+  return tree;
+}
+
+async function main(): Promise<void> {
+  const memory = memorySampler();
+  const entries = await loadCatalog(fsReader(REPO_ROOT));
+  const needs = operatorNeeds(entries);
+  const contexts = join(LAB_CACHE, "ctx", "frameworks");
+  const archiveDir = join(LAB_CACHE, "archives");
+
+  console.log("lab: framework and operator images (from the module's plans)");
+  const started = Date.now();
+  buildPythonBase(contexts);
+  const frameworkArchives = entries.map((entry) => frameworkArchive(entry, TAG, contexts, archiveDir));
+  const archives: BuiltArchive[] = [...frameworkArchives, ...needs.images.map((image) => operatorImageArchive(image, contexts, archiveDir)), archiveOf(OPERATOR_IMAGE.reference, OPERATOR_IMAGE.tag, archiveDir)];
+  const node = archiveOf(NODE_IMAGE, "v1.35.5-lab", archiveDir);
+  const buildSeconds = (Date.now() - started) / 1000;
+
+  const env: LabEnvironment = startEnvironment();
+  const options: ClusterOptions = { name: DEFAULT_CLUSTER_NAME, nodeImage: NODE_IMAGE, apiServerPort: DEFAULT_API_SERVER_PORT };
+  const recorder = new RunRecorder();
+  let cluster: KindCluster<string> | undefined;
+  let install: OperatorInstall<string> | undefined;
+  try {
+    install = await planOperatorInstall(env.client, operatorTree(), { flags: needs.flags });
+    // The module's preflight arithmetic, on this machine's facts (the engine's, in a real run).
+    const facts = parseEngineFacts(execFileSync("sh", ["-c", "cat /proc/meminfo; echo ---; echo ---; df -Pk /var/lib; echo ---; nproc"], { encoding: "utf8" }));
+    const memories = entries.map((e) => jobMemoryBytes(e.spec.job.resources.limits.memory, e.job.replicas));
+    const cpus = entries.map((e) => jobCpuMillis(e.spec.job.resources.requests.cpu, e.job.replicas));
+    const concurrency = jobConcurrency(usableMemory(facts), memories, facts.cpus, cpus);
+    recorder.note(`${facts.cpus} CPU(s), ${(usableMemory(facts) / GIB).toFixed(1)} GiB available: up to ${concurrency} job(s) at once`);
+
+    const jobs = entries.map((entry, i) => ({ entry, job: renderJob(entry, frameworkArchives[i]!.reference) }));
+    const report: RunReport = {
+      ok: false,
+      operator: "kubeflow/trainer v1.9.4 manifests (Go module), operator built from source",
+      cluster: `kind v0.32.0 (built here), ${NODE_IMAGE}`,
+      frameworks: jobs.map(({ entry, job }, i) => ({ framework: entry.name, image: frameworkArchives[i]!.reference, job: `${job.kind} ${job.name}`, status: "not run", detail: "", results: [] })),
+      steps: recorder.steps,
+      failures: [],
+      diagnosticsCollected: false,
+    };
+
+    await runCase("all three frameworks succeed in one cluster", async () => {
+      const outcome = await runClusterSteps(
+        { runner: env.client, cluster: options, nodeArchive: node.file, archives, install: install!, jobs, concurrency },
+        recorder,
+        report,
+      );
+      cluster = outcome.cluster;
+      report.ok = report.failures.length === 0 && report.frameworks.every((f) => f.status === "passed");
+      console.log(renderSummary(report));
+      if (outcome.diagnostics) saveDiagnostics("all-frameworks", outcome.diagnostics);
+      expect(report.ok, report.failures.map((f) => `${f.step}: ${f.reason}\n${f.logTail.join("\n")}`).join("\n") || "not every framework passed");
+      return report.frameworks.map((f) => `${f.framework} ${f.results.join("; ")}`).join(" | ");
+    });
+
+    const jax = entries.find((e) => e.name === "jax")!;
+    const live = cluster ?? KindCluster.attach(env.client, options);
+
+    await runCase("a failing payload is reported Failed, with diagnostics", async () => {
+      const job = variant(jax, "jax-fails", frameworkArchives[entries.indexOf(jax)]!.reference, (m) => {
+        for (const replica of Object.values(m.spec.jaxReplicaSpecs) as any[]) {
+          replica.template.spec.containers[0].command = ["python", "-c", "raise SystemExit('lab: the payload fails on purpose')"];
+        }
+      });
+      const error = await runJob(live, jax, job, (l) => recorder.note(l)).then(() => undefined, (e: Error) => e);
+      expect(error, "the job was reported as passing");
+      expect(/failed/i.test(error.message), `unexpected failure: ${error.message}`);
+      const files = await collectDiagnostics(live, { clusterName: options.name, operator: install!.deployment, jobs: [{ framework: "jax-fails", job }] });
+      saveDiagnostics("failing-payload", files);
+      const has = (path: string, pattern?: RegExp) => expect(files[path] !== undefined && (!pattern || pattern.test(files[path]!)), `diagnostics lack ${path}${pattern ? ` matching ${pattern}` : ""}`);
+      has("operator/logs.txt", /\S/);
+      has("jax-fails/pods.log", /the payload fails on purpose/);
+      has("jax-fails/pods-describe.txt", /jax-fails-worker-0/);
+      has("cluster/events.txt", /\S/);
+      expect(Object.keys(files).some((f) => f.startsWith("kind/")), "diagnostics lack kind's exported logs");
+      return `${error.message.split("\n")[0]}; ${Object.keys(files).length} diagnostic files`;
+    });
+
+    await runCase("an image never loaded is reported within 60 s, naming it", async () => {
+      const missing = "docker.io/kubeflow-ci/jax-e2e:never-loaded";
+      const job = variant(jax, "jax-no-image", missing);
+      const t0 = Date.now();
+      const error = await runJob(live, jax, job, (l) => recorder.note(l)).then(() => undefined, (e: Error) => e);
+      const seconds = (Date.now() - t0) / 1000;
+      expect(error, "the job was reported as passing");
+      expect(seconds <= 60, `took ${seconds.toFixed(0)} s`);
+      expect(error.message.includes(missing) || /jax-no-image/.test(error.message), `the message does not name the image: ${error.message}`);
+      expect(/ErrImagePull|ImagePullBackOff|ErrImageNeverPull/.test(error.message), `no pod reason in: ${error.message}`);
+      return `${formatSeconds(seconds)}: ${error.message.split("\n")[0]}`;
+    });
+
+    await runCase("a second cluster in the same Docker data starts clean", async () => {
+      const second = await KindCluster.attach(env.client, options).create((l) => recorder.note(l));
+      const nodes = await second.run(["docker", "ps", "--format", "{{.Names}}"]);
+      expect(nodes.trim().split("\n").filter((n) => n.includes("control-plane")).length === 1, `node containers: ${nodes}`);
+      const namespaces = await second.run(["kubectl", "get", "namespaces", "-o", "name"]);
+      expect(!namespaces.includes("kubeflow"), "the operator's namespace survived from the first cluster");
+      const crds = await second.run(["kubectl", "get", "crd", "-o", "name"]);
+      expect(!crds.includes("kubeflow.org"), "the operator's CRDs survived from the first cluster");
+      return "one node, Ready, no kubeflow namespace or CRDs";
+    });
+
+    const peak = memory.stop();
+    const figures = {
+      buildImagesSeconds: buildSeconds,
+      steps: recorder.steps.map((s) => ({ name: s.name, status: s.status, seconds: s.seconds })),
+      cases: results,
+      peakHostMemoryGiB: Number((peak / GIB).toFixed(2)),
+      timeoutsSeconds: TIMEOUTS,
+    };
+    writeFileSync(join(LAB_CACHE, "last-run.json"), JSON.stringify(figures, null, 2) + "\n");
+    console.log("\nlab figures (also in $LAB_CACHE/last-run.json):");
+    console.log(`  framework images and archives: ${formatSeconds(buildSeconds)}`);
+    for (const s of recorder.steps) console.log(`  ${s.status === "ok" ? "ok    " : "FAILED"} ${formatSeconds(s.seconds).padStart(7)}  ${s.name}`);
+    console.log(`  peak host memory in use: ${(peak / GIB).toFixed(1)} GiB`);
+  } finally {
+    if (process.env.LAB_KEEP !== "1") env.dispose();
+    else console.log(`lab: LAB_KEEP=1, left running: ${env.service}, ${env.client.container}`);
+  }
+}
+
+function saveDiagnostics(name: string, files: DiagnosticFiles): void {
+  const dir = join(LAB_CACHE, "diagnostics", name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  console.log(`lab: diagnostics kept in ${dir}`);
+}
+
+main()
+  .catch((error: Error) => {
+    console.log(`lab: ${error.stack ?? error.message}`);
+    results.push({ name: "lab setup", ok: false, seconds: 0, detail: error.message });
+  })
+  .finally(() => {
+    const passed = results.filter((r) => r.ok).length;
+    console.log(`\n${passed} passed, ${results.length - passed} failed`);
+    process.exitCode = passed === results.length && results.length > 0 ? 0 : 1;
+  });

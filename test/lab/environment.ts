@@ -1,0 +1,70 @@
+// The lab's stand-in for what the module gets from Dagger: a privileged Docker service
+// reachable as docker:2375 on a network of its own, with its data in this run's folder on a
+// shared volume, and a client container bound to it. Built from the module's own
+// dockerdArgs, clientEnvironment and Docker data scripts.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript } from "../../src/cluster/dockerData.js";
+import { DOCKER_HOST_ALIAS } from "../../src/cluster/kindConfig.js";
+import { clientEnvironment, dockerdArgs } from "../../src/cluster/serviceSpec.js";
+import { docker, LocalRunner } from "./localRunner.js";
+
+const NETWORK = "lab-e2e";
+const DATA_VOLUME = "lab-docker-runs";
+
+/** True where privileged containers need runc-lab: the capability bounding set lacks CAP_SYS_RESOURCE (24). */
+export function needsRuncLab(): boolean {
+  const line = readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("CapBnd:"));
+  const bounding = BigInt(`0x${line?.split(/\s+/)[1] ?? "0"}`);
+  return (bounding & (1n << 24n)) === 0n;
+}
+
+export interface LabEnvironment {
+  runId: string;
+  service: string;
+  client: LocalRunner;
+  /** Stops both containers and removes this run's Docker data. */
+  dispose(): void;
+}
+
+function onDataVolume(script: string): string {
+  return docker(["run", "--rm", "-v", `${DATA_VOLUME}:${DOCKER_RUNS_DIR}`, "lab/debian:bookworm", "sh", "-c", script]);
+}
+
+/** Starts the Docker service and the client for one run. */
+export function startEnvironment(): LabEnvironment {
+  const runId = randomUUID();
+  const short = runId.slice(0, 8);
+  const service = `lab-docker-${short}`;
+  const clientName = `lab-client-${short}`;
+  try {
+    docker(["network", "inspect", NETWORK]);
+  } catch {
+    docker(["network", "create", NETWORK]);
+  }
+  const pruned = onDataVolume(prepareRunDataScript(runId)).trim();
+  if (pruned) console.log(pruned);
+  const runtime = needsRuncLab() ? ["--runtime", "runc-lab", "-e", "LAB_RUNTIME=runc-lab"] : [];
+  docker([
+    "run", "-d", "--privileged", ...runtime, "--name", service, "--network", NETWORK, "--network-alias", DOCKER_HOST_ALIAS,
+    "-v", `${DATA_VOLUME}:${DOCKER_RUNS_DIR}`, "-e", "DOCKER_TLS_CERTDIR=", "-e", `E2E_RUN_ID=${runId}`,
+    "lab/docker-service", ...dockerdArgs(runId),
+  ]);
+  const env = Object.entries(clientEnvironment(runId)).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+  docker(["run", "-d", "--name", clientName, "--network", NETWORK, ...env, "--entrypoint", "sleep", "lab/client", "infinity"]);
+  return {
+    runId,
+    service,
+    client: new LocalRunner(clientName),
+    dispose() {
+      for (const name of [clientName, service]) {
+        try {
+          docker(["rm", "-f", "-v", name]);
+        } catch {
+          /* already gone */
+        }
+      }
+      onDataVolume(removeRunDataScript(runId));
+    },
+  };
+}

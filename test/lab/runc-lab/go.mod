@@ -1,0 +1,3 @@
+module training-operator-ci/lab/runc-lab
+
+go 1.24
