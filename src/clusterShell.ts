@@ -1,6 +1,7 @@
 // `cluster`: a client container whose terminal creates a Kind cluster with the operator
 // and the framework images, then opens a shell with kubectl pointed at it. Leaving the
-// shell deletes the cluster and empties the run's Docker data.
+// shell deletes the cluster and prunes dockerd's images; the run's Docker data folder goes
+// once dockerd has stopped (dockerData.ts).
 import { randomUUID } from "node:crypto";
 import type { Container, Directory } from "@dagger.io/dagger";
 import { dag } from "@dagger.io/dagger";

@@ -1,20 +1,32 @@
 // The small scripts the cluster flow runs beside kind: each run's own Docker data folder,
 // kind's network created IPv4-only, and the node image loaded under its local name. They
 // run here for real under sh; `docker` is a recording stand-in answering like the CLI.
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { prepareRunDataScript, removeRunDataScript, runDataRoot, STALE_RUN_MINUTES } from "../src/cluster/dockerData.js";
+import { IN_USE_LOCK, prepareRunDataScript, removeRunDataScript, runDataRoot, UNUSED_GRACE_MINUTES } from "../src/cluster/dockerData.js";
 import { ensureKindNetworkScript } from "../src/cluster/network.js";
 import { loadNodeImageScript, localNodeImage } from "../src/cluster/nodeImageLoad.js";
 import { KIND_NODE_IMAGE } from "../src/cluster/pins.js";
 
 let dir: string;
+let applets: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "docker-scripts-"));
+  // The Docker service image (docker:dind) is Alpine: its scripts run under busybox.
+  applets = join(dir, "applets");
+  mkdirSync(applets);
+  for (const applet of ["sh", "find", "rm", "mkdir", "touch", "sed", "head", "printf", "echo", "cat", "true"]) symlinkSync("/bin/busybox", join(applets, applet));
+  // Alpine's busybox has a flock applet; Debian's build lacks it, so util-linux's stands in.
+  symlinkSync("/usr/bin/flock", join(applets, "flock"));
 });
+
+/** Runs a script under busybox's sh and applets (plus `extraPath`, e.g. a fake docker). */
+function busybox(script: string, extraPath = ""): string {
+  return execFileSync("/bin/busybox", ["sh", "-c", script], { encoding: "utf8", env: { PATH: `${extraPath ? `${extraPath}:` : ""}${applets}` } });
+}
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const RUN = "0f8e5c1a-4b2d-4e6f-9a7b-123456789abc";
@@ -25,35 +37,44 @@ describe("each run's Docker data folder", () => {
     const then = new Date(Date.now() - minutes * 60_000);
     utimesSync(path, then, then);
   };
+  /** An ended run's folder, made `minutes` ago, with the file a live dockerd would hold locked. */
+  const endedRun = (id: string, minutes: number) => {
+    const root = runDataRoot(id, dir);
+    mkdirSync(join(root, IN_USE_LOCK, ".."), { recursive: true });
+    writeFileSync(join(root, IN_USE_LOCK), "");
+    writeFileSync(join(root, ".started"), "");
+    age(join(root, ".started"), minutes);
+    age(root, minutes);
+    return root;
+  };
 
-  it("is created and marked, and old runs' folders go while young ones stay", () => {
-    const old = runDataRoot(OTHER, dir);
-    const young = runDataRoot("bbbbbbbb-1111-2222-3333-444444444444", dir);
-    for (const d of [old, young]) {
-      mkdirSync(join(d, "overlay2"), { recursive: true });
-      writeFileSync(join(d, ".started"), "");
+  it("is created and marked; folders no dockerd uses go, whatever their age, while one in use stays", () => {
+    const ended = endedRun(OTHER, UNUSED_GRACE_MINUTES + 5);
+    const live = endedRun("bbbbbbbb-1111-2222-3333-444444444444", 3 * 24 * 60); // a terminal open for days
+    // A running dockerd's containerd holds this lock for its whole life.
+    const holder = spawn("flock", [join(live, IN_USE_LOCK), "sleep", "30"], { stdio: "ignore" });
+    try {
+      execFileSync("sh", ["-c", "for i in $(seq 50); do flock -n \"$1\" true || exit 0; sleep 0.1; done; exit 1", "sh", join(live, IN_USE_LOCK)]);
+      const out = busybox(prepareRunDataScript(RUN, dir));
+      expect(existsSync(join(runDataRoot(RUN, dir), ".started"))).toBe(true);
+      expect(existsSync(ended)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      expect(out).toContain(`removing the Docker data of a run that ended: ${ended}/`);
+    } finally {
+      holder.kill();
     }
-    age(join(old, ".started"), STALE_RUN_MINUTES + 5);
-    age(old, STALE_RUN_MINUTES + 5);
-    age(join(young, ".started"), 30);
-    age(young, STALE_RUN_MINUTES + 5); // an old folder with a fresh mark: a long-running run
-    const out = execFileSync("sh", ["-c", prepareRunDataScript(RUN, dir)], { encoding: "utf8" });
-    expect(existsSync(join(runDataRoot(RUN, dir), ".started"))).toBe(true);
-    expect(existsSync(old)).toBe(false);
-    expect(existsSync(young)).toBe(true);
-    expect(out).toContain(`removing the Docker data of an old run: ${old}/`);
   });
 
-  it("keeps a folder a run has just made but not marked yet", () => {
+  it("keeps a folder a run has just made, before its dockerd starts", () => {
     const fresh = runDataRoot(OTHER, dir);
     mkdirSync(fresh, { recursive: true });
-    execFileSync("sh", ["-c", prepareRunDataScript(RUN, dir)]);
+    busybox(prepareRunDataScript(RUN, dir));
     expect(existsSync(fresh)).toBe(true);
   });
 
   it("is removed whole once the run is over", () => {
-    execFileSync("sh", ["-c", prepareRunDataScript(RUN, dir)]);
-    execFileSync("sh", ["-c", removeRunDataScript(RUN, dir)]);
+    busybox(prepareRunDataScript(RUN, dir));
+    busybox(removeRunDataScript(RUN, dir));
     expect(existsSync(runDataRoot(RUN, dir))).toBe(false);
   });
 

@@ -1,14 +1,24 @@
 // Where each run's dockerd keeps its data: a folder of its own, named by the run's id, on
 // one cache volume shared without a lock. Two runs on one engine (two terminals, or a
 // `cluster terminal` left open) then run side by side and share nothing, and a run's folder
-// is removed once its dockerd has stopped. Folders of runs that died are removed by later
-// runs once they are a day old (every run is bounded well below that).
+// is removed once its dockerd has stopped. A later run removes the folders that no dockerd
+// uses any more (runs that died, terminals closed), whatever their age.
 import { shellQuote } from "../run/shell.js";
 
 export const DOCKER_RUNS_DIR = "/var/lib/docker-runs";
-export const STALE_RUN_MINUTES = 24 * 60;
-/** Touched when a run starts, so the age of a folder is the age of its run. */
+/**
+ * A folder younger than this is kept even when no dockerd holds it: its run may be between
+ * creating it and starting dockerd (a start is bounded to 5 minutes).
+ */
+export const UNUSED_GRACE_MINUTES = 30;
+/** Touched when a run starts. */
 const STARTED_MARK = ".started";
+/**
+ * A running dockerd's containerd keeps its metadata database open under an exclusive flock
+ * (bbolt), in Docker 20.10 and 29 alike: whether that lock is free says whether the folder
+ * is in use.
+ */
+export const IN_USE_LOCK = "containerd/daemon/io.containerd.metadata.v1.bolt/meta.db";
 
 const RUN_ID = /^[a-z0-9][a-z0-9-]{7,63}$/;
 
@@ -17,7 +27,7 @@ export function runDataRoot(runId: string, base = DOCKER_RUNS_DIR): string {
   return `${base}/${runId}`;
 }
 
-/** sh script: mark this run's folder as started, and remove the folders of runs started over a day ago. */
+/** sh script: mark this run's folder as started, and remove the folders no dockerd uses any more. */
 export function prepareRunDataScript(runId: string, base = DOCKER_RUNS_DIR): string {
   const root = runDataRoot(runId, base);
   const q = shellQuote;
@@ -26,8 +36,10 @@ export function prepareRunDataScript(runId: string, base = DOCKER_RUNS_DIR): str
     `for dir in ${q(base)}/*/; do`,
     `  [ -d "$dir" ] || continue`,
     `  [ "$dir" = ${q(`${root}/`)} ] && continue`,
-    `  # Young if its start mark, or the folder itself (a run between mkdir and touch), is recent.
-  if [ -z "$(find "$dir" "$dir${STARTED_MARK}" -maxdepth 0 -mmin -${STALE_RUN_MINUTES} 2>/dev/null)" ]; then echo "removing the Docker data of an old run: $dir"; rm -rf "$dir"; fi`,
+    `  if [ -e "\${dir}${IN_USE_LOCK}" ] && ! flock -n "\${dir}${IN_USE_LOCK}" true 2>/dev/null; then continue; fi`,
+    `  [ -n "$(find "$dir" "\${dir}${STARTED_MARK}" -maxdepth 0 -mmin -${UNUSED_GRACE_MINUTES} 2>/dev/null)" ] && continue`,
+    `  echo "removing the Docker data of a run that ended: $dir"`,
+    `  rm -rf "$dir"`,
     "done",
     "exit 0",
   ].join("\n");

@@ -48,8 +48,8 @@ export function interactiveSetupScript(setup: InteractiveSetup): string {
     `  ${say("setup failed (see above); the shell stays open for debugging: docker ps, kind export logs, kubectl get pods -A")}`,
     "fi",
     "sh",
-    // The run's Docker data folder is removed by a later run; empty it now.
-    say("removing the cluster and its images"),
+    // The run's Docker data folder itself is removed by a later run, once dockerd has stopped.
+    say("deleting the cluster and pruning dockerd's images"),
     `${run(c.deleteStale, TIMEOUTS.deleteStale)} >/dev/null 2>&1`,
     `${run(["docker", "system", "prune", "--all", "--force", "--volumes"], TIMEOUTS.deleteStale)} >/dev/null 2>&1`,
     "exit 0",

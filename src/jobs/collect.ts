@@ -23,8 +23,16 @@ export type DiagnosticFiles = Record<string, string>;
 export async function collectDiagnostics<H>(cluster: KindCluster<H>, target: DiagnosticsTarget): Promise<DiagnosticFiles> {
   const commands = diagnosticCommands(target);
   const script = ["sh", "-c", diagnosticsScript(commands, cluster.options.name)];
-  const { read } = await cluster.runner.runAndRead(script, { timeoutSeconds: diagnosticsTimeoutSeconds(commands) }, DIAGNOSTICS_DIR);
-  const index = parseDiagnosticsIndex(await read(DIAGNOSTICS_INDEX));
+  const { result, read } = await cluster.runner.runAndRead(script, { timeoutSeconds: diagnosticsTimeoutSeconds(commands) }, DIAGNOSTICS_DIR);
+  let indexText: string;
+  try {
+    indexText = await read(DIAGNOSTICS_INDEX);
+  } catch (error) {
+    // The script writes its index last: without it, say why rather than lose the reason.
+    const why = `the collection ended before listing its files (exit code ${result.exitCode}): ${(error as Error).message}\n${result.stderr.trim()}`;
+    return { [NOT_COPIED_FILE]: `${why}\n`, ...manifests(target) };
+  }
+  const index = parseDiagnosticsIndex(indexText);
   const copies = await settleWithLimit(
     index.copy.map((path) => async () => [path, await read(path)] as const),
     COPY_CONCURRENCY,
@@ -36,6 +44,10 @@ export async function collectDiagnostics<H>(cluster: KindCluster<H>, target: Dia
     else lost.push(`${index.copy[i]}: ${(copy.reason as Error).message}`);
   });
   if (lost.length > 0) files[NOT_COPIED_FILE] = lost.join("\n") + "\n";
-  for (const { framework, job } of target.jobs) files[`${framework}/manifest.yaml`] = job.yaml;
-  return files;
+  return { ...files, ...manifests(target) };
+}
+
+/** The rendered job manifests, which the run has without asking the cluster. */
+function manifests(target: DiagnosticsTarget): DiagnosticFiles {
+  return Object.fromEntries(target.jobs.map(({ framework, job }) => [`${framework}/manifest.yaml`, job.yaml]));
 }

@@ -51,21 +51,24 @@ export async function runJob(
   let listJson: string;
   let last = "";
   let failures = 0;
-  const poll = async (): Promise<string | undefined> => {
+  /** One poll; undefined after a passing API error (the caller pauses and polls again until `until`). */
+  const poll = async (until: number): Promise<string | undefined> => {
     try {
       const json = await cluster.run(list);
       failures = 0;
       return json;
     } catch (error) {
-      if (++failures >= MAX_POLL_FAILURES || pacing.now() > deadline) throw error;
+      if (++failures >= MAX_POLL_FAILURES || pacing.now() > until) throw error;
       note(`polling ${job.kind} ${job.name} failed (${(error as Error).message}); retrying`);
-      await pacing.pause(pacing.pollSeconds);
       return undefined;
     }
   };
   for (;;) {
-    const polled = await poll();
-    if (polled === undefined) continue;
+    const polled = await poll(deadline);
+    if (polled === undefined) {
+      await pacing.pause(pacing.pollSeconds);
+      continue;
+    }
     listJson = polled;
     state = jobState(listJson, job.kind, job.name);
     if (state.detail !== last) note(`${job.kind} ${job.name}: ${state.detail}`);
@@ -101,7 +104,7 @@ export async function runJob(
 async function awaitPodEnds(
   job: RenderedJob,
   listJson: string,
-  poll: () => Promise<string | undefined>,
+  poll: (until: number) => Promise<string | undefined>,
   note: (line: string) => void,
   pacing: Pacing,
 ): Promise<{ listJson: string; problem?: string }> {
@@ -116,6 +119,6 @@ async function awaitPodEnds(
     }
     note(`${job.kind} ${job.name} succeeded; waiting for ${ends.running.join(", ")} to end`);
     await pacing.pause(pacing.pollSeconds);
-    latest = (await poll()) ?? latest;
+    latest = (await poll(limit)) ?? latest;
   }
 }

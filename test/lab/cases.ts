@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       const seconds = (Date.now() - t0) / 1000;
       expect(error, "the job was reported as passing");
       expect(seconds <= 60, `took ${seconds.toFixed(0)} s`);
-      expect(error.message.includes(missing) || /jax-no-image/.test(error.message), `the message does not name the image: ${error.message}`);
+      expect(error.message.includes(missing), `the message does not name the image: ${error.message}`);
       expect(/ErrImagePull|ImagePullBackOff|ErrImageNeverPull/.test(error.message), `no pod reason in: ${error.message}`);
       return `${formatSeconds(seconds)}: ${error.message.split("\n")[0]}`;
     });

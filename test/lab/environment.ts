@@ -52,6 +52,8 @@ export function startEnvironment(): LabEnvironment {
   ]);
   const env = Object.entries(clientEnvironment(runId)).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
   docker(["run", "-d", "--name", clientName, "--network", NETWORK, ...env, "--entrypoint", "sleep", "lab/client", "infinity"]);
+  // Dagger starts a service once its port answers; here the harness waits for dockerd itself.
+  docker(["exec", clientName, "sh", "-c", "for i in $(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; docker info"]);
   return {
     runId,
     service,

@@ -18,7 +18,7 @@ build() {
   echo "lab: building $name ($pkg)"
   local tmp
   tmp=$(mktemp -d)
-  GOBIN="$tmp" go install -trimpath "$@" "$pkg"
+  GOBIN="$tmp" go install -trimpath -buildvcs=false "$@" "$pkg"
   mv "$tmp"/* "$bin/$name"
   rmdir "$tmp"
   echo "$want" > "$stamp"
@@ -37,14 +37,17 @@ done
 # etcd's own go.mod replaces its sibling modules with local paths: built from test/lab/go/etcd.
 if [ ! -x "$bin/etcd" ] || [ "$(cat "$LAB_CACHE/stamps/etcd" 2>/dev/null)" != "$(sha256sum < "$lab_dir/go/etcd/go.sum")" ]; then
   echo "lab: building etcd (go.etcd.io/etcd/server/v3 v3.6.6)"
-  (cd "$lab_dir/go/etcd" && go build -trimpath -o "$bin/etcd" go.etcd.io/etcd/server/v3)
+  (cd "$lab_dir/go/etcd" && go build -trimpath -buildvcs=false -o "$bin/etcd" go.etcd.io/etcd/server/v3)
   sha256sum < "$lab_dir/go/etcd/go.sum" > "$LAB_CACHE/stamps/etcd"
 fi
 build coredns github.com/coredns/coredns@v1.13.1
 build training-operator github.com/kubeflow/training-operator/cmd/training-operator.v1@v1.9.4
 CGO_ENABLED=1 build runc github.com/opencontainers/runc@v1.4.2 -tags seccomp
 
-# The lab's own runc wrapper (runc-lab/main.go).
-if [ ! -x "$bin/runc-lab" ] || [ "$lab_dir/runc-lab/main.go" -nt "$bin/runc-lab" ]; then
-  (cd "$lab_dir/runc-lab" && go build -trimpath -o "$bin/runc-lab" .)
+# The lab's own runc wrapper (runc-lab/main.go), rebuilt when its source changes; without VCS
+# stamping, so every clone builds the same bytes (and the images holding it stay current).
+want=$(cat "$lab_dir/runc-lab/main.go" "$lab_dir/runc-lab/go.mod" | sha256sum)
+if [ ! -x "$bin/runc-lab" ] || [ "$(cat "$LAB_CACHE/stamps/runc-lab" 2>/dev/null)" != "$want" ]; then
+  (cd "$lab_dir/runc-lab" && go build -trimpath -buildvcs=false -o "$bin/runc-lab" .)
+  echo "$want" > "$LAB_CACHE/stamps/runc-lab"
 fi

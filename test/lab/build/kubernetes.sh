@@ -23,6 +23,6 @@ mkdir -p "$out"
 cd "$(dirname "$0")/../go/kubernetes"
 for c in "${missing[@]}"; do
   echo "lab: building $c $version"
-  CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w$ldflags" -o "$out/$c" "k8s.io/kubernetes/cmd/$c"
+  CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -buildvcs=false -ldflags "-s -w$ldflags" -o "$out/$c" "k8s.io/kubernetes/cmd/$c"
 done
 "$out/kubeadm" version -o short
