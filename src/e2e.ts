@@ -21,8 +21,10 @@ import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 const LIMITS = { checkInputs: 600, buildImages: 3600, preflight: 120, startService: 300, stopService: 120 } as const;
 
 export interface E2eOptions extends RunInputOptions {
-  /** Empty: the node image pinned for this kind release. */
+  /** Empty: the node image pinned for this kind release and kubernetesVersion. */
   nodeImage?: string;
+  /** Empty: the default minor. */
+  kubernetesVersion?: string;
   /** The command that keeps the report, quoted in the failure message. */
   reportCommand: string;
 }
@@ -39,7 +41,7 @@ export interface E2eOutcome {
 export async function runE2e(source: Directory, options: E2eOptions): Promise<E2eOutcome> {
   const recorder = new RunRecorder();
   const runId = randomUUID();
-  const nodeImage = localNodeImage(resolveNodeImage(options.nodeImage));
+  const nodeImage = localNodeImage(resolveNodeImage(options.nodeImage, options.kubernetesVersion));
   const frameworks: FrameworkReport[] = options.frameworks.map((framework) => ({
     framework,
     image: "",

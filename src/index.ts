@@ -68,10 +68,11 @@ export class TrainingOperatorCi {
    * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
    */
   @func({ cache: "never" })
-  async testJax(operatorSource?: Directory, buildOperator = false, tag = ""): Promise<string> {
-    return (await this.test("jax", tag, "", operatorSource, buildOperator, "")).check();
+  async testJax(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = ""): Promise<string> {
+    return (await this.test("jax", tag, "", operatorSource, buildOperator, "", kubernetesVersion)).check();
   }
 
   /**
@@ -80,10 +81,11 @@ export class TrainingOperatorCi {
    * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
    */
   @func({ cache: "never" })
-  async testPytorch(operatorSource?: Directory, buildOperator = false, tag = ""): Promise<string> {
-    return (await this.test("pytorch", tag, "", operatorSource, buildOperator, "")).check();
+  async testPytorch(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = ""): Promise<string> {
+    return (await this.test("pytorch", tag, "", operatorSource, buildOperator, "", kubernetesVersion)).check();
   }
 
   /**
@@ -92,10 +94,11 @@ export class TrainingOperatorCi {
    * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
    */
   @func({ cache: "never" })
-  async testXgboost(operatorSource?: Directory, buildOperator = false, tag = ""): Promise<string> {
-    return (await this.test("xgboost", tag, "", operatorSource, buildOperator, "")).check();
+  async testXgboost(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = ""): Promise<string> {
+    return (await this.test("xgboost", tag, "", operatorSource, buildOperator, "", kubernetesVersion)).check();
   }
 
   /**
@@ -106,7 +109,8 @@ export class TrainingOperatorCi {
    * @param revision VCS revision to record in the images' org.opencontainers.image.revision label.
    * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
-   * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image pinned for this kind release.
+   * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image kind's release pinned for the Kubernetes version.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
    */
   @func({ cache: "never" })
   async test(
@@ -116,6 +120,7 @@ export class TrainingOperatorCi {
     operatorSource?: Directory,
     buildOperator = false,
     nodeImage = "",
+    kubernetesVersion = "",
   ): Promise<E2eRun> {
     const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework);
     const outcome = await runE2e(moduleSource(), {
@@ -125,6 +130,7 @@ export class TrainingOperatorCi {
       operatorSource,
       buildOperator,
       nodeImage,
+      kubernetesVersion,
       reportCommand: `dagger call test --framework ${frameworks.join(",")} [the same arguments] report -o ./e2e-report`,
     });
     return new E2eRun(outcome.report.ok, outcome.summary, outcome.message, outcome.reportDir);
@@ -136,15 +142,16 @@ export class TrainingOperatorCi {
    * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax", or "all".
    * @param operatorSource Training Operator v1 checkout to deploy. Default: the pinned upstream release.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
-   * @param nodeImage Kind node image, pinned by digest. Empty: the image pinned for this kind release.
+   * @param nodeImage Kind node image, pinned by digest. Empty: the image kind's release pinned for the Kubernetes version.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
    */
   @func({ cache: "never" })
-  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = ""): Promise<Container> {
+  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = ""): Promise<Container> {
     return clusterShell(moduleSource(), {
       frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework),
       operatorSource,
       buildOperator,
-      nodeImage: resolveNodeImage(nodeImage),
+      nodeImage: resolveNodeImage(nodeImage, kubernetesVersion),
     });
   }
 }

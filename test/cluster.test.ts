@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, TIMEOUTS } from "../src/cluster/commands.js";
 import { interactiveSetupScript } from "../src/cluster/interactive.js";
-import { renderKindConfig, resolveNodeImage, rewriteKubeconfig } from "../src/cluster/kindConfig.js";
+import { nodeImageMinor, renderKindConfig, resolveNodeImage, rewriteKubeconfig } from "../src/cluster/kindConfig.js";
 import { missingImages, parseCrictlImages } from "../src/cluster/nodeImages.js";
-import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_VERSION, kindBinary, KUBECTL_VERSION, kubectlBinary } from "../src/cluster/pins.js";
+import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_NODE_IMAGES, KIND_VERSION, kindBinary, KUBECTL_VERSION, kubectlBinary, SUPPORTED_KUBERNETES_VERSIONS } from "../src/cluster/pins.js";
 import {
   GIB,
   cpuMillis,
@@ -24,7 +24,7 @@ import { shellSyntaxErrors } from "./helpers/shell.js";
 
 describe("pins", () => {
   it("pin every image by digest and name no moving tag", () => {
-    for (const image of [DIND_IMAGE, KIND_NODE_IMAGE]) {
+    for (const image of [DIND_IMAGE, ...Object.values(KIND_NODE_IMAGES)]) {
       expect(image).toMatch(/^[^@]+:v?[0-9][^@:]*@sha256:[a-f0-9]{64}$/);
       expect(image).not.toMatch(/latest/);
     }
@@ -82,6 +82,25 @@ describe("--node-image", () => {
   });
   it.each(["kindest/node:v1.35.5", "kindest/node:latest@sha256:" + "a".repeat(64)])("refuses %s, naming the argument", (image) => {
     expect(() => resolveNodeImage(image)).toThrow(/^--node-image: /);
+  });
+});
+
+describe("--kubernetes-version", () => {
+  it("maps each supported minor to kind's pinned image for it, 1.35 by default", () => {
+    expect(SUPPORTED_KUBERNETES_VERSIONS).toEqual(["1.34", "1.35"]);
+    expect(resolveNodeImage("", "")).toBe(KIND_NODE_IMAGES["1.35"]);
+    expect(resolveNodeImage("", "1.34")).toMatch(/^kindest\/node:v1\.34\.8@sha256:[a-f0-9]{64}$/);
+    expect(resolveNodeImage(undefined, "v1.35")).toMatch(/^kindest\/node:v1\.35\.5@sha256:/);
+    for (const [minor, image] of Object.entries(KIND_NODE_IMAGES)) expect(nodeImageMinor(image)).toBe(minor);
+  });
+
+  it("refuses an unsupported minor, listing the supported ones", () => {
+    expect(() => resolveNodeImage("", "1.31")).toThrow('--kubernetes-version: "1.31" is not supported: use 1.34 or 1.35 (the minors kubeflow/trainer v1.9.4 is tested on), or pass --node-image');
+  });
+
+  it("refuses a node image of another minor than the one asked for", () => {
+    expect(() => resolveNodeImage(KIND_NODE_IMAGES["1.34"], "1.35")).toThrow(/^--node-image: .* is Kubernetes 1\.34, but --kubernetes-version asks for 1\.35/);
+    expect(resolveNodeImage(KIND_NODE_IMAGES["1.34"], "1.34")).toBe(KIND_NODE_IMAGES["1.34"]);
   });
 });
 

@@ -3,7 +3,7 @@
 import { parse, stringify } from "yaml";
 import { ArgumentError } from "../catalog/errors.js";
 import { parsePinnedImage } from "../catalog/reference.js";
-import { KIND_NODE_IMAGE } from "./pins.js";
+import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, OPERATOR_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "./pins.js";
 
 export interface ClusterOptions {
   name: string;
@@ -60,10 +60,30 @@ export function rewriteKubeconfig(kubeconfig: string, host: string, port: number
   return stringify(doc);
 }
 
-/** The --node-image argument: empty means the image pinned for this kind release; otherwise it must be pinned by digest. */
-export function resolveNodeImage(nodeImage: string | undefined | null): string {
-  if (!nodeImage) return KIND_NODE_IMAGE;
+/** The Kubernetes minor a node image names, e.g. "1.35" for kindest/node:v1.35.5@sha256:…. */
+export function nodeImageMinor(image: string): string | undefined {
+  return /:v?(\d+\.\d+)\.\d+/.exec(image.split("@")[0]!)?.[1];
+}
+
+/**
+ * The node image for --kubernetes-version and --node-image: a given image must be pinned by
+ * digest (and name the minor asked for, if one was); otherwise the image the kind release
+ * pinned for the minor (default: the newest the operator is tested on).
+ */
+export function resolveNodeImage(nodeImage?: string | null, kubernetesVersion?: string | null): string {
+  const asked = kubernetesVersion ? kubernetesVersion.replace(/^v/, "") : undefined;
+  if (asked !== undefined && !(SUPPORTED_KUBERNETES_VERSIONS as readonly string[]).includes(asked)) {
+    throw new ArgumentError(
+      "kubernetes-version",
+      `"${kubernetesVersion}" is not supported: use ${SUPPORTED_KUBERNETES_VERSIONS.join(" or ")} (the minors kubeflow/trainer ${OPERATOR_VERSION} is tested on), or pass --node-image`,
+    );
+  }
+  if (!nodeImage) return KIND_NODE_IMAGES[asked ?? DEFAULT_KUBERNETES_VERSION]!;
   const parsed = parsePinnedImage(nodeImage);
   if (typeof parsed === "string") throw new ArgumentError("node-image", `${parsed}, e.g. ${KIND_NODE_IMAGE}`);
+  const minor = nodeImageMinor(nodeImage);
+  if (asked !== undefined && minor !== asked) {
+    throw new ArgumentError("node-image", `"${nodeImage}" is Kubernetes ${minor ?? "of an unknown version"}, but --kubernetes-version asks for ${asked}; pass one of them`);
+  }
   return nodeImage;
 }

@@ -9,14 +9,27 @@ export const DIND_IMAGE =
 export const KIND_VERSION = "v0.32.0";
 
 /**
- * Node image from the kind v0.32.0 release notes. What kubeflow/trainer v1.9.4 tests
- * upstream: its e2e and integration workflows run Kind node images v1.34.3 and v1.35.0
- * (with kind v0.31.0, helm/kind-action's default), and its unit tests run envtest 1.34.1,
- * 1.35.0 and 1.36.2 (.github/workflows/{integration-tests,e2e-test-train-api,unittests}.yaml).
- * 1.35 is the newest minor it runs a cluster on.
+ * The node images the kind v0.32.0 release published (its release notes), by Kubernetes
+ * minor, each checked against two public copies of those notes that agree:
+ * kubernetes-sigs/cluster-api test/infrastructure/kind/mapper.go ("Pre-built images for Kind
+ * v0.32") and chainguard-dev/actions setup-kind/action.yaml. v0.32.0 published none below 1.33.
  */
-export const KIND_NODE_IMAGE =
-  "kindest/node:v1.35.5@sha256:ce977ae6d65918d0b58a5f8b5e940429c2ce42fa3a5619ec2bbc60b949c0ac95";
+export const KIND_NODE_IMAGES: Readonly<Record<string, string>> = {
+  "1.33": "kindest/node:v1.33.12@sha256:3f5c8443c620245e4d355cfe09e96a91ead32ceaa569d3f1ca9edf0cb2fe2ff4",
+  "1.34": "kindest/node:v1.34.8@sha256:02722c2dedddcfc00febf5d27fbeb9b7b2c14294c82109ff4a85d89ac9ba3256",
+  "1.35": "kindest/node:v1.35.5@sha256:ce977ae6d65918d0b58a5f8b5e940429c2ce42fa3a5619ec2bbc60b949c0ac95",
+  "1.36": "kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5",
+};
+
+/**
+ * The minors a run may ask for: those kubeflow/trainer v1.9.4 runs its e2e tests on upstream
+ * (its e2e and integration workflows run Kind node images v1.34.3 and v1.35.0, with kind
+ * v0.31.0, helm/kind-action's default; its unit tests run envtest 1.34.1, 1.35.0 and 1.36.2:
+ * .github/workflows/{integration-tests,e2e-test-train-api,unittests}.yaml). The newest is the default.
+ */
+export const SUPPORTED_KUBERNETES_VERSIONS = ["1.34", "1.35"] as const;
+export const DEFAULT_KUBERNETES_VERSION = "1.35";
+export const KIND_NODE_IMAGE = KIND_NODE_IMAGES[DEFAULT_KUBERNETES_VERSION]!;
 
 /** kubectl one minor above the node, inside the supported version skew. */
 export const KUBECTL_VERSION = "v1.36.3";
