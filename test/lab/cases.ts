@@ -10,7 +10,7 @@ import { loadCatalog, type CatalogEntry } from "../../src/catalog/loader.js";
 import { operatorNeeds } from "../../src/catalog/operatorNeeds.js";
 import { TIMEOUTS } from "../../src/cluster/commands.js";
 import { KindCluster } from "../../src/cluster/kind.js";
-import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, type ClusterOptions } from "../../src/cluster/kindConfig.js";
+import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, nodeImageMinor, resolveNodeImage, type ClusterOptions } from "../../src/cluster/kindConfig.js";
 import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, usableMemory } from "../../src/cluster/preflight.js";
 import { collectDiagnostics, type DiagnosticFiles } from "../../src/jobs/collect.js";
 import { renderJob, type RenderedJob } from "../../src/jobs/manifest.js";
@@ -24,7 +24,20 @@ import { startEnvironment, type LabEnvironment } from "./environment.js";
 import { archiveOf, buildPythonBase, frameworkArchive, operatorImageArchive, type BuiltArchive } from "./frameworkImages.js";
 
 const LAB_CACHE = process.env.LAB_CACHE!;
-const NODE_IMAGE = "docker.io/kindest/node:v1.35.5-lab";
+/**
+ * The patch the lab builds for each minor (build/images.sh): kind v0.32.0's own, except 1.34,
+ * whose v1.34.8 the Go module proxy here cannot build (test/lab/go/kubernetes-v1.34.10/go.mod).
+ */
+const LAB_PATCHES: Record<string, string> = { "1.35": "v1.35.5", "1.34": "v1.34.10" };
+
+/** The lab's node image for a --kubernetes-version, through the module's own mapping to a minor. */
+function labNodeImage(kubernetesVersion: string): { reference: string; tag: string } {
+  const minor = nodeImageMinor(resolveNodeImage("", kubernetesVersion))!;
+  const patch = LAB_PATCHES[minor];
+  if (!patch) throw new Error(`the lab builds no node image for Kubernetes ${minor}`);
+  return { reference: `docker.io/kindest/node:${patch}-lab`, tag: `${patch}-lab` };
+}
+const NODE_IMAGE = labNodeImage("").reference;
 const OPERATOR_IMAGE = { reference: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489", tag: "v1-93c5489" };
 const TAG = "lab";
 
@@ -97,7 +110,7 @@ async function main(): Promise<void> {
   buildPythonBase(contexts);
   const frameworkArchives = entries.map((entry) => frameworkArchive(entry, TAG, contexts, archiveDir));
   const archives: BuiltArchive[] = [...frameworkArchives, ...needs.images.map((image) => operatorImageArchive(image, contexts, archiveDir)), archiveOf(OPERATOR_IMAGE.reference, OPERATOR_IMAGE.tag, archiveDir)];
-  const node = archiveOf(NODE_IMAGE, "v1.35.5-lab", archiveDir);
+  const node = archiveOf(NODE_IMAGE, labNodeImage("").tag, archiveDir);
   const buildSeconds = (Date.now() - started) / 1000;
 
   const env: LabEnvironment = startEnvironment();
@@ -184,6 +197,48 @@ async function main(): Promise<void> {
       const crds = await second.run(["kubectl", "get", "crd", "-o", "name"]);
       expect(!crds.includes("kubeflow.org"), "the operator's CRDs survived from the first cluster");
       return "one node, Ready, no kubeflow namespace or CRDs";
+    });
+
+    // One Docker service at a time: both answer to the alias "docker" on the lab's network.
+    if (process.env.LAB_KEEP !== "1") env.dispose();
+    await runCase("a v1 run on a second Kubernetes minor (--kubernetes-version 1.34)", async () => {
+      const second = labNodeImage("1.34");
+      const other = startEnvironment();
+      try {
+        const jaxIndex = entries.indexOf(jax);
+        const report: RunReport = {
+          ok: false,
+          operator: "kubeflow/trainer v1.9.4",
+          cluster: second.reference,
+          frameworks: [{ framework: "jax", image: frameworkArchives[jaxIndex]!.reference, job: "JAXJob jax-e2e", status: "not run", detail: "", results: [] }],
+          steps: [],
+          failures: [],
+          diagnosticsCollected: false,
+        };
+        const steps = new RunRecorder();
+        report.steps = steps.steps;
+        const outcome = await runClusterSteps(
+          {
+            runner: other.client,
+            cluster: { ...options, nodeImage: second.reference },
+            nodeArchive: archiveOf(second.reference, second.tag, archiveDir).file,
+            archives: [frameworkArchives[jaxIndex]!, ...archives.slice(entries.length)],
+            install: install!,
+            jobs: [{ entry: jax, job: renderJob(jax, frameworkArchives[jaxIndex]!.reference) }],
+            concurrency: 1,
+          },
+          steps,
+          report,
+        );
+        if (outcome.diagnostics) saveDiagnostics("kubernetes-1.34", outcome.diagnostics);
+        expect(report.failures.length === 0 && report.frameworks[0]!.status === "passed", report.failures.map((f) => `${f.step}: ${f.reason}`).join("\n") || "jax did not pass");
+        const version = await outcome.cluster!.run(["kubectl", "version", "-o", "json"]);
+        const server = (JSON.parse(version) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
+        expect(server?.startsWith("v1.34."), `the API server reports ${server}`);
+        return `API server ${server}; ${report.frameworks[0]!.results.join("; ")}; ${steps.steps.map((st) => `${st.name} ${formatSeconds(st.seconds)}`).join(", ")}`;
+      } finally {
+        if (process.env.LAB_KEEP !== "1") other.dispose();
+      }
     });
 
     const peak = memory.stop();

@@ -54,11 +54,14 @@ export function startEnvironment(): LabEnvironment {
   docker(["run", "-d", "--name", clientName, "--network", NETWORK, ...env, "--entrypoint", "sleep", "lab/client", "infinity"]);
   // Dagger starts a service once its port answers; here the harness waits for dockerd itself.
   docker(["exec", clientName, "sh", "-c", "for i in $(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; docker info"]);
+  let disposed = false;
   return {
     runId,
     service,
     client: new LocalRunner(clientName),
     dispose() {
+      if (disposed) return;
+      disposed = true;
       for (const name of [clientName, service]) {
         try {
           docker(["rm", "-f", "-v", name]);

@@ -34,13 +34,18 @@ build containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/containerd
 for plugin in main/bridge main/loopback main/ptp ipam/host-local meta/portmap; do
   build "cni-${plugin#*/}" "github.com/containernetworking/plugins/plugins/$plugin@v1.9.1"
 done
-# etcd's own go.mod replaces its sibling modules with local paths: built from test/lab/go/etcd.
-if [ ! -x "$bin/etcd" ] || [ "$(cat "$LAB_CACHE/stamps/etcd" 2>/dev/null)" != "$(sha256sum < "$lab_dir/go/etcd/go.sum")" ]; then
-  echo "lab: building etcd (go.etcd.io/etcd/server/v3 v3.6.6)"
-  (cd "$lab_dir/go/etcd" && go build -trimpath -buildvcs=false -o "$bin/etcd" go.etcd.io/etcd/server/v3)
-  sha256sum < "$lab_dir/go/etcd/go.sum" > "$LAB_CACHE/stamps/etcd"
-fi
-build coredns github.com/coredns/coredns@v1.13.1
+# etcd's own go.mod replaces its sibling modules with local paths: built from
+# test/lab/go/etcd-VERSION, one per version kubeadm deploys (v1.35.5: 3.6.6, v1.34.10: 3.6.5).
+for etcd in v3.6.6 v3.6.5; do
+  want=$(sha256sum < "$lab_dir/go/etcd-$etcd/go.sum")
+  if [ ! -x "$bin/etcd-$etcd" ] || [ "$(cat "$LAB_CACHE/stamps/etcd-$etcd" 2>/dev/null)" != "$want" ]; then
+    echo "lab: building etcd $etcd"
+    (cd "$lab_dir/go/etcd-$etcd" && go build -trimpath -buildvcs=false -o "$bin/etcd-$etcd" go.etcd.io/etcd/server/v3)
+    echo "$want" > "$LAB_CACHE/stamps/etcd-$etcd"
+  fi
+done
+build coredns-v1.13.1 github.com/coredns/coredns@v1.13.1
+build coredns-v1.12.1 github.com/coredns/coredns@v1.12.1
 build training-operator github.com/kubeflow/training-operator/cmd/training-operator.v1@v1.9.4
 CGO_ENABLED=1 build runc github.com/opencontainers/runc@v1.4.2 -tags seccomp
 

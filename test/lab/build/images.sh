@@ -7,7 +7,6 @@ set -euo pipefail
 : "${LAB_CACHE:?}" "${DOCKER_HOST:?}"
 lab_dir=$(cd "$(dirname "$0")/.." && pwd)
 bin="$LAB_CACHE/bin"
-k8s="$LAB_CACHE/kubernetes/v1.35.5"
 ctx_root="$LAB_CACHE/ctx"
 kind_files="$(go env GOMODCACHE)/sigs.k8s.io/kind@v0.32.0/images/base/files"
 mirror=http://deb.debian.org/debian
@@ -59,7 +58,6 @@ runc_lab=0
 echo "cgroup-v1=$cgroup_v1 runc-lab=$runc_lab" > "$ctx/host-facts"
 build lab/kind-base:v0.32.0 "$ctx" --build-arg "CGROUP_V1=$cgroup_v1" --build-arg "RUNC_LAB=$runc_lab"
 
-# Kubernetes' images, named as kubeadm v1.35.5 expects them
 scratch_image() { # TAG BINARY TARGET [ENTRYPOINT]
   local tag=$1 binary=$2 target=$3 entry=${4:-}
   local c
@@ -69,30 +67,33 @@ scratch_image() { # TAG BINARY TARGET [ENTRYPOINT]
     [ -n "$entry" ] && echo "ENTRYPOINT [\"$entry\"]"; } > "$c/Dockerfile"
   build "$tag" "$c"
 }
-for c in kube-apiserver kube-controller-manager kube-scheduler; do
-  scratch_image "registry.k8s.io/$c:v1.35.5" "$k8s/$c" "/usr/local/bin/$c"
-done
-scratch_image registry.k8s.io/etcd:3.6.6-0 "$bin/etcd" /usr/local/bin/etcd
-scratch_image registry.k8s.io/coredns/coredns:v1.13.1 "$bin/coredns" /coredns /coredns
 pause_ctx=$(fresh_ctx pause-src)
 gcc -Os -static -DVERSION=3.10.1 -o "$pause_ctx/pause" "$(go env GOMODCACHE)/k8s.io/kubernetes@v1.35.5/build/pause/linux/pause.c"
 scratch_image registry.k8s.io/pause:3.10.1 "$pause_ctx/pause" /pause /pause
-ctx=$(fresh_ctx kube-proxy)
-cp "$lab_dir/images/kube-proxy/Dockerfile" "$k8s/kube-proxy" "$ctx/"
-build registry.k8s.io/kube-proxy:v1.35.5 "$ctx"
 
-# The node image, assembled the way kind's builder does (pkg/build/nodeimage): binaries in
+# node_image VERSION ETCD COREDNS: Kubernetes' images, named as that kubeadm expects them, and
+# the node image assembled the way kind's builder does (pkg/build/nodeimage): binaries in
 # /usr/bin, /kind/version, the images imported into containerd's store without unpacking.
-node=docker.io/kindest/node:v1.35.5-lab
-images=(registry.k8s.io/kube-apiserver:v1.35.5 registry.k8s.io/kube-controller-manager:v1.35.5 registry.k8s.io/kube-scheduler:v1.35.5
-  registry.k8s.io/kube-proxy:v1.35.5 registry.k8s.io/etcd:3.6.6-0 registry.k8s.io/coredns/coredns:v1.13.1 registry.k8s.io/pause:3.10.1)
-node_recipe=$( { for i in lab/kind-base:v0.32.0 "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done; sha256sum "$k8s"/kubeadm "$k8s"/kubelet "$k8s"/kubectl; } | sha256sum | cut -c1-16)
-if ! current "$node" "$node_recipe"; then
+node_image() {
+  local version=$1 etcd=$2 coredns=$3
+  local k8s="$LAB_CACHE/kubernetes/$version" node="docker.io/kindest/node:$version-lab" c
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    scratch_image "registry.k8s.io/$c:$version" "$k8s/$c" "/usr/local/bin/$c"
+  done
+  scratch_image "registry.k8s.io/etcd:${etcd#v}-0" "$bin/etcd-$etcd" /usr/local/bin/etcd
+  scratch_image "registry.k8s.io/coredns/coredns:$coredns" "$bin/coredns-$coredns" /coredns /coredns
+  c=$(fresh_ctx "kube-proxy-$version")
+  cp "$lab_dir/images/kube-proxy/Dockerfile" "$k8s/kube-proxy" "$c/"
+  build "registry.k8s.io/kube-proxy:$version" "$c"
+  local images=("registry.k8s.io/kube-apiserver:$version" "registry.k8s.io/kube-controller-manager:$version" "registry.k8s.io/kube-scheduler:$version"
+    "registry.k8s.io/kube-proxy:$version" "registry.k8s.io/etcd:${etcd#v}-0" "registry.k8s.io/coredns/coredns:$coredns" registry.k8s.io/pause:3.10.1)
+  local recipe i cid
+  recipe=$( { for i in lab/kind-base:v0.32.0 "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done; sha256sum "$k8s"/kubeadm "$k8s"/kubelet "$k8s"/kubectl; } | sha256sum | cut -c1-16)
+  current "$node" "$recipe" && return 0
   echo "lab: assembling $node"
   cid=$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined lab/kind-base:v0.32.0 infinity)
-  trap 'docker rm -f -v "$cid" >/dev/null 2>&1 || true' EXIT
-  for b in kubeadm kubelet kubectl; do docker cp "$k8s/$b" "$cid:/usr/bin/$b"; done
-  docker exec "$cid" sh -c 'chmod +x /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl && echo v1.35.5 > /kind/version'
+  for c in kubeadm kubelet kubectl; do docker cp "$k8s/$c" "$cid:/usr/bin/$c"; done
+  docker exec "$cid" sh -c "chmod +x /usr/bin/kubeadm /usr/bin/kubelet /usr/bin/kubectl && echo $version > /kind/version"
   docker exec "$cid" bash -c 'nohup containerd > /dev/null 2>&1 &'
   docker exec "$cid" bash -c 'for i in $(seq 30); do [ -S /run/containerd/containerd.sock ] && break; sleep 1; done; ctr info >/dev/null'
   for i in "${images[@]}"; do
@@ -101,17 +102,19 @@ if ! current "$node" "$node_recipe"; then
   docker exec "$cid" ctr --namespace=k8s.io images list -q
   docker exec "$cid" pkill containerd || true
   sleep 2
-  docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' --change "LABEL lab.recipe=$node_recipe" "$cid" "$node" >/dev/null
+  docker commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' --change "LABEL lab.recipe=$recipe" "$cid" "$node" >/dev/null
   docker rm -f -v "$cid" >/dev/null
-  trap - EXIT
-fi
+}
+# The default node (kind v0.32.0's 1.35), and a second minor for the version axis.
+node_image v1.35.5 v3.6.6 v1.13.1
+node_image v1.34.10 v3.6.5 v1.12.1
 
 # The Docker service, the client, the operator
 ctx=$(fresh_ctx docker-service)
 cp "$lab_dir/images/docker-service/"* "$bin/runc-lab" "$ctx/"
 build lab/docker-service "$ctx"
 ctx=$(fresh_ctx client)
-cp "$lab_dir/images/client/Dockerfile" "$bin/kind" "$k8s/kubectl" "$ctx/"
+cp "$lab_dir/images/client/Dockerfile" "$bin/kind" "$LAB_CACHE/kubernetes/v1.35.5/kubectl" "$ctx/"
 build lab/client "$ctx"
 scratch_image ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489 "$bin/training-operator" /manager /manager
 echo "lab: images ready"

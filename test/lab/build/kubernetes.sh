@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds Kubernetes v1.35.5's node binaries from k8s.io/kubernetes (test/lab/go/kubernetes:
-# staging modules through replace, committed go.sum) into $LAB_CACHE/kubernetes, with the
-# version ldflags the release build sets (without them they report v0.0.0-master, and
-# kubeadm compares versions). Kept when already built.
+# Builds a Kubernetes version's node binaries (default v1.35.5) from k8s.io/kubernetes
+# (test/lab/go/kubernetes-VERSION: staging modules through replace, committed go.sum) into
+# $LAB_CACHE/kubernetes/VERSION, with the version ldflags the release build sets (without
+# them they report v0.0.0-master, and kubeadm compares versions). Kept when already built.
 set -euo pipefail
 : "${LAB_CACHE:?}"
-version=v1.35.5
+version=${1:-v1.35.5}
 out="$LAB_CACHE/kubernetes/$version"
 commands=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
 missing=()
@@ -20,9 +20,9 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 mkdir -p "$out"
-cd "$(dirname "$0")/../go/kubernetes"
+cd "$(dirname "$0")/../go/kubernetes-$version"
 for c in "${missing[@]}"; do
   echo "lab: building $c $version"
-  CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -buildvcs=false -ldflags "-s -w$ldflags" -o "$out/$c" "k8s.io/kubernetes/cmd/$c"
+  CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod GONOSUMDB=k8s.io go build -trimpath -buildvcs=false -ldflags "-s -w$ldflags" -o "$out/$c" "k8s.io/kubernetes/cmd/$c"
 done
 "$out/kubeadm" version -o short
