@@ -4,7 +4,6 @@
 // once dockerd has stopped (dockerData.ts).
 import { randomUUID } from "node:crypto";
 import type { Container, Directory } from "@dagger.io/dagger";
-import { dag } from "@dagger.io/dagger";
 import { clientContainer, dockerService, prepareRunData } from "./cluster/docker.js";
 import { interactiveSetupScript } from "./cluster/interactive.js";
 import { DaggerRunner, type DaggerHandle } from "./cluster/exec.js";
@@ -12,7 +11,7 @@ import { KIND_CONFIG_PATH } from "./cluster/commands.js";
 import type { Input } from "./cluster/runner.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, renderKindConfig } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
-import { imageTarball } from "./images.js";
+import { pulledImageArchive } from "./images.js";
 import { renderJob } from "./jobs/manifest.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
@@ -35,7 +34,7 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
     ...install.inputs,
     ...images.map((image) => ({ path: `${JOBS_DIR}/${image.entry.name}.yaml`, text: renderJob(image.entry, image.plan.reference).yaml })),
     ...archives.map((archive, i) => ({ path: paths[i]!, file: archive.file })),
-    { path: nodeArchive, file: imageTarball(dag.container().from(node.pinned), node) },
+    { path: nodeArchive, file: pulledImageArchive(node.pinned, node).file },
   ];
   const client = new DaggerRunner(clientContainer(tools, service, runId)).with([{ path: KIND_CONFIG_PATH, text: renderKindConfig(clusterOptions) }, ...inputs]).container;
   const script = interactiveSetupScript({

@@ -9,7 +9,7 @@ import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { KIND_VERSION } from "./cluster/pins.js";
 import type { ImageArchive } from "./cluster/runner.js";
 import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
-import { imageTarball } from "./images.js";
+import { pulledImageArchive } from "./images.js";
 import type { DiagnosticFiles } from "./jobs/collect.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
 import { runClusterSteps } from "./run/clusterSteps.js";
@@ -71,7 +71,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   try {
     // The node image too: pulled by the engine (which enforces its digest) and loaded into
     // this run's dockerd, so the run downloads nothing the engine already holds.
-    const nodeArchive: ImageArchive<File> = { reference: nodeImage.reference, file: imageTarball(dag.container().from(nodeImage.pinned), nodeImage) };
+    const nodeArchive = pulledImageArchive(nodeImage.pinned, nodeImage);
     const [node, ...archives] = await recorder.step("build images", () => buildArchives([nodeArchive, ...toBuild]), LIMITS.buildImages);
 
     const concurrency = await recorder.step("preflight", async () => {

@@ -67,6 +67,11 @@ export async function frameworkImage(source: Directory, framework: string, optio
   return { entry, plan, container: buildImage(source, plan) };
 }
 
+/** An image pulled by the engine (which enforces its digest, if pinned), as a tarball named `name.reference`. */
+export function pulledImageArchive(from: string, name: Pick<ImagePlan, "reference" | "tag">): ImageArchive<File> {
+  return { reference: name.reference, file: imageTarball(dag.container().from(from), name) };
+}
+
 /** The frameworks' images as named tarballs. */
 export function frameworkArchives(images: FrameworkImage[]): ImageArchive<File>[] {
   return images.map((image) => ({ reference: image.plan.reference, file: imageTarball(image.container, image.plan) }));

@@ -4,7 +4,7 @@
 // see each other.
 import { CacheSharingMode, dag, type Container, type Service } from "@dagger.io/dagger";
 import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript } from "./dockerData.js";
-import { uncached } from "./exec.js";
+import { mustExecute } from "./exec.js";
 import { DOCKER_HOST_ALIAS, DOCKER_PORT } from "./kindConfig.js";
 import { archOf, DIND_IMAGE, kindBinary, kubectlBinary, type PinnedBinary } from "./pins.js";
 import { clientEnvironment, dockerdArgs } from "./serviceSpec.js";
@@ -36,14 +36,17 @@ function dockerRunsShell(): Container {
   return withDockerRuns(dag.container().from(DIND_IMAGE));
 }
 
-/** Creates this run's data folder and removes those of runs that died long ago; returns what it did. */
-export async function prepareRunData(runId: string): Promise<string> {
-  return uncached(dockerRunsShell()).withExec(["sh", "-c", prepareRunDataScript(runId)]).stdout();
+/** Seconds the scripts on the Docker data volume may take (removing a run's images and node). */
+const RUN_DATA_TIMEOUT_SECONDS = 300;
+
+/** Creates this run's data folder and removes those no dockerd uses any more; returns what it did. */
+export function prepareRunData(runId: string): Promise<string> {
+  return mustExecute(dockerRunsShell(), ["sh", "-c", prepareRunDataScript(runId)], RUN_DATA_TIMEOUT_SECONDS);
 }
 
 /** Removes this run's data folder; call once its dockerd has stopped. */
 export async function removeRunData(runId: string): Promise<void> {
-  await uncached(dockerRunsShell()).withExec(["sh", "-c", removeRunDataScript(runId)]).sync();
+  await mustExecute(dockerRunsShell(), ["sh", "-c", removeRunDataScript(runId)], RUN_DATA_TIMEOUT_SECONDS);
 }
 
 function pinnedFile(binary: PinnedBinary) {

@@ -6,7 +6,7 @@ import { parseTaggedReference } from "../catalog/reference.js";
 import { DaggerRunner, type DaggerHandle } from "../cluster/exec.js";
 import type { ImageArchive } from "../cluster/runner.js";
 import { OPERATOR_REPOSITORY, OPERATOR_VERSION } from "../cluster/pins.js";
-import { imageTarball } from "../images.js";
+import { imageTarball, pulledImageArchive } from "../images.js";
 import { planOperatorInstall, type OperatorInstall } from "./install.js";
 import { LOCAL_OPERATOR_REPOSITORY, OPERATOR_DOCKERFILE, operatorImageTag, operatorSourceProblem, STANDALONE_OVERLAY } from "./plan.js";
 
@@ -70,5 +70,5 @@ export async function planDaggerOperatorInstall(tools: Container, operator: Prep
 function releasedImage(reference: string): ImageArchive<File> | undefined {
   const parsed = parseTaggedReference(reference);
   if (typeof parsed === "string") return undefined; // by digest (or untagged): left to the node
-  return { reference: parsed.ref, file: imageTarball(dag.container().from(reference), { reference: parsed.ref, tag: parsed.tag }) };
+  return pulledImageArchive(reference, { reference: parsed.ref, tag: parsed.tag });
 }
