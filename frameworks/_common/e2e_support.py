@@ -77,25 +77,53 @@ def int_var(values: Mapping[str, str], name: str, minimum: int, maximum: int | N
 
 @dataclass(frozen=True)
 class MasterRendezvous:
-    """Where rank 0 listens and who this process is, as PyTorchJob and XGBoostJob describe it."""
+    """Where rank 0 listens and who this process is, whichever contract described it."""
 
     host: str
     port: int
     world_size: int
     rank: int
+    contract: str
 
 
-def read_master_rendezvous(job_kind: str, env: Mapping[str, str] | None = None) -> MasterRendezvous:
-    """MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK as the Training Operator v1 injects them
-    (RANK 0 for the master, then the workers), validated with messages naming the variable."""
-    contract = Contract(f"Training Operator v1 ({job_kind})", ("MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK"))
-    _, values = read_contract([contract], env)
-    world = int_var(values, "WORLD_SIZE", 1)
+@dataclass(frozen=True)
+class RendezvousContract:
+    """The variables one operator line uses for the rank-0 address, the process count and the rank."""
+
+    name: str
+    host: str
+    port: str
+    world_size: str
+    rank: str
+    # A variable that must be 1: the payload runs one process per pod (no launcher in between).
+    one_process_per_pod: str | None = None
+
+    def as_contract(self) -> Contract:
+        names = (self.host, self.port, self.world_size, self.rank)
+        return Contract(self.name, names + ((self.one_process_per_pod,) if self.one_process_per_pod else ()))
+
+
+def master_contract(job_kind: str) -> RendezvousContract:
+    """MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK as the Training Operator v1 injects them into a
+    PyTorchJob or XGBoostJob (RANK 0 for the master, then the workers)."""
+    return RendezvousContract(f"Training Operator v1 ({job_kind})", "MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK")
+
+
+def read_rendezvous(contracts: Sequence[RendezvousContract], env: Mapping[str, str] | None = None) -> MasterRendezvous:
+    """The first complete contract's rendezvous, validated with messages naming each variable."""
+    by_name = {c.name: c for c in contracts}
+    contract, values = read_contract([c.as_contract() for c in contracts], env)
+    chosen = by_name[contract.name]
+    if chosen.one_process_per_pod and values[chosen.one_process_per_pod] != "1":
+        name = chosen.one_process_per_pod
+        raise ContractError(f"{name}={values[name]!r} must be 1: the payload is one process per pod (numProcPerNode: 1), not started by a launcher")
+    world = int_var(values, chosen.world_size, 1)
     return MasterRendezvous(
-        host=values["MASTER_ADDR"],
-        port=int_var(values, "MASTER_PORT", 1, 65535),
+        host=values[chosen.host],
+        port=int_var(values, chosen.port, 1, 65535),
         world_size=world,
-        rank=int_var(values, "RANK", 0, world - 1),
+        rank=int_var(values, chosen.rank, 0, world - 1),
+        contract=chosen.name,
     )
 
 

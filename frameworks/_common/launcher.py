@@ -67,6 +67,24 @@ def master_worker_env(port: int, count: int, index: int) -> dict[str, str]:
     return {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": str(count), "RANK": str(index)}
 
 
+def torch_v2_env(port: int, count: int, index: int) -> dict[str, str]:
+    """What Trainer v2's torch-distributed runtime injects into node `index` with numProcPerNode 1
+    (pkg/runtime/framework/plugins/torch), with node 0 on 127.0.0.1."""
+    return {"PET_MASTER_ADDR": "127.0.0.1", "PET_MASTER_PORT": str(port), "PET_NNODES": str(count), "PET_NODE_RANK": str(index), "PET_NPROC_PER_NODE": "1"}
+
+
+def xgboost_v2_env(port: int, count: int, index: int) -> dict[str, str]:
+    """What Trainer v2's xgboost-distributed runtime injects into node `index` on CPU
+    (pkg/runtime/framework/plugins/xgboost), with node 0 on 127.0.0.1."""
+    return {"DMLC_TRACKER_URI": "127.0.0.1", "DMLC_TRACKER_PORT": str(port), "DMLC_NUM_WORKER": str(count), "DMLC_TASK_ID": str(index)}
+
+
+def jax_v2_env(port: int, count: int, index: int) -> dict[str, str]:
+    """What Trainer v2's jax-distributed runtime injects into node `index` (pkg/runtime/framework/plugins/jax):
+    the coordinator as host:port, with node 0 on 127.0.0.1."""
+    return {"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": str(count), "JAX_PROCESS_ID": str(index)}
+
+
 def parse_result(stdout: str) -> dict | None:
     """The last result line in the output, parsed; None if there is none."""
     for line in reversed(stdout.splitlines()):

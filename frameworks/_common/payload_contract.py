@@ -1,7 +1,9 @@
 """Tests every framework payload must pass, run for real as local processes.
 
 A framework's tests subclass PayloadContract and set `job` to its tests/local_job.py
-module; pytest then runs each test below against that payload.
+module; pytest then runs each test below against that payload. `job.env` wires the
+processes as the Training Operator v1 does, `job.env_v2` (None if the framework has no
+Trainer v2 runtime) as Trainer v2's runtime does; the tests run both.
 """
 
 from __future__ import annotations
@@ -9,18 +11,27 @@ from __future__ import annotations
 import time
 from types import ModuleType
 
+import pytest
+
 from launcher import Launch, free_port, launch
 
 
 class PayloadContract:
     job: ModuleType
     framework: str
-    # Values that must be refused, with the message that names them.
+    # Values that must be refused, with the message that names them (v1, then Trainer v2 wiring).
     invalid_values: list[tuple[dict[str, str], str]] = []
+    invalid_values_v2: list[tuple[dict[str, str], str]] = []
 
-    def run_job(self, count: int, extra: dict[str, str] | None = None, timeout: float = 120) -> Launch:
+    def run_job(self, count: int, extra: dict[str, str] | None = None, timeout: float = 120, v2: bool = False) -> Launch:
         port = free_port()
-        return launch(self.job.PAYLOAD, [{**self.job.env(port, count, i), **(extra or {})} for i in range(count)], timeout=timeout)
+        env = self.v2_env() if v2 else self.job.env
+        return launch(self.job.PAYLOAD, [{**env(port, count, i), **(extra or {})} for i in range(count)], timeout=timeout)
+
+    def v2_env(self):
+        if self.job.env_v2 is None:
+            pytest.skip(f"{self.framework} declares no Trainer v2 runtime")
+        return self.job.env_v2
 
     def assert_consistent(self, job: Launch, count: int) -> None:
         assert all(o.returncode == 0 for o in job.outcomes), job.describe()
@@ -44,24 +55,39 @@ class PayloadContract:
     def test_single_process(self) -> None:
         self.assert_consistent(self.run_job(1), 1)
 
-    def test_each_missing_variable_fails_at_once(self) -> None:
-        for missing in self.job.env(1, 2, 0):
-            env = self.job.env(free_port(), 2, 0)
-            del env[missing]
+    def test_trainer_v2_two_processes_agree(self) -> None:
+        self.assert_consistent(self.run_job(2, v2=True), 2)
+
+    def assert_each_missing_variable_fails_at_once(self, env) -> None:
+        for missing in env(1, 2, 0):
+            wiring = env(free_port(), 2, 0)
+            del wiring[missing]
             started = time.monotonic()
-            job = launch(self.job.PAYLOAD, [env], timeout=30)
+            job = launch(self.job.PAYLOAD, [wiring], timeout=30)
             outcome = job.outcomes[0]
             assert outcome.returncode == 2, job.describe()
             assert time.monotonic() - started < 10
             assert outcome.result is not None and outcome.result["ok"] is False
             assert f"missing {missing}" in outcome.result["error"], outcome.result
 
-    def test_invalid_values_are_named(self) -> None:
-        assert self.invalid_values, "list the values this payload must refuse"
-        for override, message in self.invalid_values:
-            job = launch(self.job.PAYLOAD, [{**self.job.env(free_port(), 2, 0), **override}], timeout=30)
+    def test_each_missing_variable_fails_at_once(self) -> None:
+        self.assert_each_missing_variable_fails_at_once(self.job.env)
+
+    def test_each_missing_trainer_v2_variable_fails_at_once(self) -> None:
+        self.assert_each_missing_variable_fails_at_once(self.v2_env())
+
+    def assert_invalid_values_are_named(self, env, invalid: list[tuple[dict[str, str], str]]) -> None:
+        assert invalid, "list the values this payload must refuse"
+        for override, message in invalid:
+            job = launch(self.job.PAYLOAD, [{**env(free_port(), 2, 0), **override}], timeout=30)
             assert job.outcomes[0].returncode == 2, job.describe()
             assert message in job.outcomes[0].result["error"], job.outcomes[0].result
+
+    def test_invalid_values_are_named(self) -> None:
+        self.assert_invalid_values_are_named(self.job.env, self.invalid_values)
+
+    def test_invalid_trainer_v2_values_are_named(self) -> None:
+        self.assert_invalid_values_are_named(self.v2_env(), self.invalid_values_v2)
 
     def test_peer_that_never_comes_fails_within_the_init_timeout(self) -> None:
         # Two processes expected, only the first started: the wait must give up on its own.

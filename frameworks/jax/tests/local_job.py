@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from launcher import jax_v2_env as env_v2  # noqa: F401 - the local job's environment under Trainer v2
+
 PAYLOAD = Path(__file__).resolve().parents[1] / "payload" / "jax_e2e.py"
 DEFAULT_PROCESSES = 2  # Worker replicas in jaxjob.yaml
 

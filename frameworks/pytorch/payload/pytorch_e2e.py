@@ -1,7 +1,8 @@
 """Proves distributed PyTorch on CPU inside a PyTorchJob, in seconds and on little memory.
 
-Joins the job over gloo from the operator's MASTER_ADDR, MASTER_PORT, WORLD_SIZE and
-RANK, checks an all-reduce on every rank, trains a tiny linear model with
+Joins the job over gloo from the operator's environment: a PyTorchJob's MASTER_ADDR,
+MASTER_PORT, WORLD_SIZE and RANK (Training Operator v1), or the PET_* variables Trainer v2's
+torch-distributed runtime sets for torchrun, read directly with one process per pod. Checks an all-reduce on every rank, trains a tiny linear model with
 DistributedDataParallel on synthetic data generated in-process, checks that the global
 loss falls and that every rank ends with identical parameters, and prints one result
 line. No downloads, no network beyond the job's own peers.
@@ -11,9 +12,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from e2e_support import CheckFailed, env_seconds, log, read_master_rendezvous, run_payload
+from e2e_support import CheckFailed, RendezvousContract, env_seconds, log, master_contract, read_rendezvous, run_payload
 
 FRAMEWORK = "pytorch"
+
+# Trainer v2 (pkg/runtime/framework/plugins/torch): PET_MASTER_ADDR is the host of node 0,
+# PET_MASTER_PORT its port, PET_NODE_RANK the pod's index; the payload stands in for torchrun.
+TRAINER_V2 = RendezvousContract(
+    "Trainer v2 (torch-distributed)", "PET_MASTER_ADDR", "PET_MASTER_PORT", "PET_NNODES", "PET_NODE_RANK", one_process_per_pod="PET_NPROC_PER_NODE"
+)
 
 FEATURES = 8
 SAMPLES = 256
@@ -22,7 +29,7 @@ LEARNING_RATE = 0.1
 
 
 def main() -> dict[str, object]:
-    rendezvous = read_master_rendezvous("PyTorchJob")
+    rendezvous = read_rendezvous([master_contract("PyTorchJob"), TRAINER_V2])
     world, rank = rendezvous.world_size, rendezvous.rank
     address = f"{rendezvous.host}:{rendezvous.port}"
     init_timeout = env_seconds("E2E_INIT_TIMEOUT_SECONDS", 60)
@@ -32,7 +39,7 @@ def main() -> dict[str, object]:
     from torch.nn.parallel import DistributedDataParallel
 
     torch.set_num_threads(1)
-    log(f"torch {torch.__version__}: rank {rank} of {world} joining tcp://{address} (timeout {init_timeout:g}s)")
+    log(f"torch {torch.__version__}: rank {rank} of {world} joining tcp://{address} as {rendezvous.contract} describes (timeout {init_timeout:g}s)")
     dist.init_process_group(
         "gloo",
         init_method=f"tcp://{address}",

@@ -14,3 +14,8 @@ class TestPyTorchPayload(PayloadContract):
         ({"WORLD_SIZE": "two"}, "WORLD_SIZE='two' is not an integer"),
         ({"MASTER_PORT": "0"}, "MASTER_PORT=0 must be at least 1 and at most 65535"),
     ]
+    invalid_values_v2 = [
+        ({"PET_NODE_RANK": "2"}, "PET_NODE_RANK=2 must be at least 0 and at most 1"),
+        ({"PET_NPROC_PER_NODE": "auto"}, "PET_NPROC_PER_NODE='auto' must be 1"),
+        ({"PET_MASTER_PORT": "x"}, "PET_MASTER_PORT='x' is not an integer"),
+    ]

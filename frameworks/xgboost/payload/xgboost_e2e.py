@@ -1,7 +1,9 @@
 """Proves distributed XGBoost on CPU inside an XGBoostJob, in seconds and on little memory.
 
-Rank 0 (the master) runs the collective's tracker on MASTER_PORT; every rank joins it
-from the operator's MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK, checks an
+Rank 0 runs the collective's tracker; every rank joins it as the operator describes it:
+an XGBoostJob's MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (Training Operator v1, the
+master is rank 0), or the DMLC_* variables of Trainer v2's xgboost-distributed runtime
+(which starts no tracker itself). Every rank checks an
 all-reduce, trains a small model on its own synthetic shard (histograms are
 synchronised across ranks), checks that the training loss falls and that every rank
 ends with the same model, and prints one result line. No downloads, no network beyond
@@ -12,9 +14,13 @@ from __future__ import annotations
 
 import hashlib
 
-from e2e_support import CheckFailed, env_seconds, log, read_master_rendezvous, run_payload, wait_for_port
+from e2e_support import CheckFailed, RendezvousContract, env_seconds, log, master_contract, read_rendezvous, run_payload, wait_for_port
 
 FRAMEWORK = "xgboost"
+
+# Trainer v2 (pkg/runtime/framework/plugins/xgboost): the tracker's host (node 0) and port,
+# the number of workers (one per pod on CPU) and this pod's index.
+TRAINER_V2 = RendezvousContract("Trainer v2 (xgboost-distributed)", "DMLC_TRACKER_URI", "DMLC_TRACKER_PORT", "DMLC_NUM_WORKER", "DMLC_TASK_ID")
 
 FEATURES = 8
 SAMPLES = 2000
@@ -22,7 +28,7 @@ ROUNDS = 10
 
 
 def main() -> dict[str, object]:
-    rendezvous = read_master_rendezvous("XGBoostJob")
+    rendezvous = read_rendezvous([master_contract("XGBoostJob"), TRAINER_V2])
     host, port, world, rank = rendezvous.host, rendezvous.port, rendezvous.world_size, rendezvous.rank
     init_timeout = int(env_seconds("E2E_INIT_TIMEOUT_SECONDS", 60))
 
@@ -39,7 +45,7 @@ def main() -> dict[str, object]:
     else:
         # Join only once the tracker listens: the collective's own retries back off for seconds.
         wait_for_port(host, port, init_timeout)
-    log(f"xgboost {xgb.__version__}: rank {rank} of {world} joining {host}:{port} (timeout {init_timeout}s)")
+    log(f"xgboost {xgb.__version__}: rank {rank} of {world} joining {host}:{port} as {rendezvous.contract} describes (timeout {init_timeout}s)")
     with collective.CommunicatorContext(
         dmlc_tracker_uri=host,
         dmlc_tracker_port=port,
