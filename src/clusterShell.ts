@@ -12,7 +12,7 @@ import type { Input } from "./cluster/runner.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, renderKindConfig } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { pulledImageArchive } from "./images.js";
-import { renderJob } from "./jobs/manifest.js";
+import { installSteps } from "./operator/install.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 export const JOBS_DIR = "/e2e/jobs";
@@ -23,7 +23,7 @@ export interface ClusterShellOptions extends RunInputOptions {
 
 export async function clusterShell(source: Directory, options: ClusterShellOptions): Promise<Container> {
   const runId = randomUUID();
-  const { tools, images, install, archives } = await prepareRunInputs(source, options);
+  const { tools, images, install, jobs, archives, operator } = await prepareRunInputs(source, options);
   const node = localNodeImage(options.nodeImage);
   await prepareRunData(runId);
   const service = dockerService(runId, DEFAULT_API_SERVER_PORT);
@@ -32,7 +32,7 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
   const nodeArchive = "/images/node.tar";
   const inputs: Input<DaggerHandle>[] = [
     ...install.inputs,
-    ...images.map((image) => ({ path: `${JOBS_DIR}/${image.entry.name}.yaml`, text: renderJob(image.entry, image.plan.reference).yaml })),
+    ...images.map((image, i) => ({ path: `${JOBS_DIR}/${image.entry.name}.yaml`, text: jobs[i]!.yaml })),
     ...archives.map((archive, i) => ({ path: paths[i]!, file: archive.file })),
     { path: nodeArchive, file: pulledImageArchive(node.pinned, node).file },
   ];
@@ -42,7 +42,7 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
     apiServerPort: DEFAULT_API_SERVER_PORT,
     nodeImage: { archive: nodeArchive, reference: node.reference },
     archives: paths,
-    operator: { kustomization: install.kustomization, deployment: install.deployment },
+    operator: { ...installSteps(install), title: operator.line === "v1" ? "the Training Operator" : "Kubeflow Trainer and JobSet" },
     jobsDir: JOBS_DIR,
   });
   return client.withDefaultTerminalCmd(["sh", "-c", script]);

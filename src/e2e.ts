@@ -11,7 +11,7 @@ import type { ImageArchive } from "./cluster/runner.js";
 import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
 import { pulledImageArchive } from "./images.js";
 import type { DiagnosticFiles } from "./jobs/collect.js";
-import { renderJob, type RenderedJob } from "./jobs/manifest.js";
+import { LINE_RELEASES } from "./operator/line.js";
 import { runClusterSteps } from "./run/clusterSteps.js";
 import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
 import { asStepFailure, RunRecorder, withinLimit } from "./run/steps.js";
@@ -41,7 +41,7 @@ export interface E2eOutcome {
 export async function runE2e(source: Directory, options: E2eOptions): Promise<E2eOutcome> {
   const recorder = new RunRecorder();
   const runId = randomUUID();
-  const nodeImage = localNodeImage(resolveNodeImage(options.nodeImage, options.kubernetesVersion));
+  const nodeImage = localNodeImage(resolveNodeImage(options.nodeImage, options.kubernetesVersion, options.operator));
   const frameworks: FrameworkReport[] = options.frameworks.map((framework) => ({
     framework,
     image: "",
@@ -63,9 +63,8 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   let diagnostics: DiagnosticFiles | undefined;
 
   // Bad input fails here, before anything is built, with the argument or file it concerns.
-  const { tools, images, install, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, options), LIMITS.checkInputs);
-  report.operator = operator.description;
-  const jobs: RenderedJob[] = images.map((image) => renderJob(image.entry, image.plan.reference));
+  const { tools, images, install, jobs, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, options), LIMITS.checkInputs);
+  report.operator = `${LINE_RELEASES[operator.line].title}: ${operator.description}`;
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
 
   try {
@@ -76,11 +75,12 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
 
     const concurrency = await recorder.step("preflight", async () => {
       const facts = parseEngineFacts(await mustExecute(engineFactsProbe(), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
-      const memory = images.map((i) => jobMemoryBytes(i.entry.spec.job.resources.limits.memory, i.entry.job.replicas));
-      const cpu = images.map((i) => jobCpuMillis(i.entry.spec.job.resources.requests.cpu, i.entry.job.replicas));
-      const problems = preflightProblems(facts, runNeeds(memory, [node!.size, ...archives.map((a) => a.size)], cpu));
+      const memory = images.map((i, j) => jobMemoryBytes(i.entry.spec.job.resources.limits.memory, jobs[j]!.pods));
+      const cpu = images.map((i, j) => jobCpuMillis(i.entry.spec.job.resources.requests.cpu, jobs[j]!.pods));
+      const operatorCpu = install.deployments.reduce((sum, d) => sum + d.cpuMillis, 0);
+      const problems = preflightProblems(facts, runNeeds(memory, [node!.size, ...archives.map((a) => a.size)], cpu, operatorCpu));
       if (problems.length > 0) throw new Error(`the engine cannot host this run:\n${problems.join("\n")}`);
-      const limit = jobConcurrency(usableMemory(facts), memory, facts.cpus, cpu);
+      const limit = jobConcurrency(usableMemory(facts), memory, facts.cpus, cpu, operatorCpu);
       recorder.note(`memory ${(usableMemory(facts) / GIB).toFixed(1)} GiB available, ${facts.cpus ?? "?"} CPU(s), disk ${(facts.diskAvailableBytes / GIB).toFixed(1)} GiB free; up to ${limit} job(s) at once`);
       return limit;
     }, LIMITS.preflight);

@@ -6,6 +6,7 @@
 import { object, func, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { loadCatalog, resolveFrameworks } from "./catalog/loader.js";
 import { resolveNodeImage } from "./cluster/kindConfig.js";
+import { parseOperatorLine } from "./operator/line.js";
 import { clusterShell } from "./clusterShell.js";
 import { runE2e } from "./e2e.js";
 import { E2eRun } from "./e2eRun.js";
@@ -18,12 +19,12 @@ import { directoryReader, moduleSource } from "./moduleSource.js";
 @object()
 export class TrainingOperatorCi {
   /**
-   * List the frameworks in the catalog (frameworks/<name>/framework.yaml): name, job kind and summary, one per line.
+   * List the frameworks in the catalog (frameworks/<name>/framework.yaml), one per line: name, v1 job kind, Trainer v2 runtime (or "-") and summary.
    */
   @func()
   async frameworks(): Promise<string> {
     const entries = await loadCatalog(directoryReader(moduleSource()));
-    return entries.map((e) => `${e.name}\t${e.spec.job.kind}\t${e.spec.summary}`).join("\n");
+    return entries.map((e) => `${e.name}\t${e.spec.job.kind}\t${e.trainJob?.runtime ?? "-"}\t${e.spec.summary}`).join("\n");
   }
 
   /**
@@ -63,42 +64,45 @@ export class TrainingOperatorCi {
   }
 
   /**
-   * Run the JAX end-to-end test with no arguments needed: build the JAX image, start Kind in a Dagger service, load the image, deploy the Training Operator, run the JAXJob. Prints the summary; fails naming the failed step with its last log lines.
+   * Run the JAX end-to-end test with no arguments needed: build the JAX image, start Kind in a Dagger service, load the image, deploy the Training Operator, run the JAXJob (a TrainJob on jax-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
-   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    */
   @func({ cache: "never" })
-  async testJax(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = ""): Promise<string> {
-    return (await this.test("jax", tag, "", operatorSource, buildOperator, "", kubernetesVersion)).check();
+  async testJax(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = ""): Promise<string> {
+    return (await this.test("jax", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator)).check();
   }
 
   /**
-   * Run the PyTorch end-to-end test (a PyTorchJob, master and worker, over gloo). Prints the summary; fails naming the failed step with its last log lines.
+   * Run the PyTorch end-to-end test (a PyTorchJob, master and worker, over gloo; a TrainJob on torch-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
-   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    */
   @func({ cache: "never" })
-  async testPytorch(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = ""): Promise<string> {
-    return (await this.test("pytorch", tag, "", operatorSource, buildOperator, "", kubernetesVersion)).check();
+  async testPytorch(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = ""): Promise<string> {
+    return (await this.test("pytorch", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator)).check();
   }
 
   /**
-   * Run the XGBoost end-to-end test (an XGBoostJob, master and worker, over the collective's tracker). Prints the summary; fails naming the failed step with its last log lines.
+   * Run the XGBoost end-to-end test (an XGBoostJob, master and worker, over the collective's tracker; a TrainJob on xgboost-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
-   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    */
   @func({ cache: "never" })
-  async testXgboost(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = ""): Promise<string> {
-    return (await this.test("xgboost", tag, "", operatorSource, buildOperator, "", kubernetesVersion)).check();
+  async testXgboost(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = ""): Promise<string> {
+    return (await this.test("xgboost", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator)).check();
   }
 
   /**
@@ -107,10 +111,11 @@ export class TrainingOperatorCi {
    * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch,xgboost", or "all" (list them with `frameworks`). All share one cluster; jobs run concurrently as far as memory allows.
    * @param tag Image tag, e.g. "pr-123" in CI. Empty: a hash of exactly each image's inputs. "latest" is refused.
    * @param revision VCS revision to record in the images' org.opencontainers.image.revision label.
-   * @param operatorSource Training Operator v1 checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer release-1.9 tree. Default: the pinned upstream release.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image kind's release pinned for the Kubernetes version.
-   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    */
   @func({ cache: "never" })
   async test(
@@ -121,17 +126,20 @@ export class TrainingOperatorCi {
     buildOperator = false,
     nodeImage = "",
     kubernetesVersion = "",
+    operator = "",
   ): Promise<E2eRun> {
+    const line = parseOperatorLine(operator);
     const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework);
     const outcome = await runE2e(moduleSource(), {
       frameworks,
       tag,
       revision,
+      operator: line,
       operatorSource,
       buildOperator,
       nodeImage,
       kubernetesVersion,
-      reportCommand: `dagger call test --framework ${frameworks.join(",")} [the same arguments] report -o ./e2e-report`,
+      reportCommand: `dagger call test --framework ${frameworks.join(",")} --operator ${line} [the same arguments] report -o ./e2e-report`,
     });
     return new E2eRun(outcome.report.ok, outcome.summary, outcome.message, outcome.reportDir);
   }
@@ -140,18 +148,21 @@ export class TrainingOperatorCi {
    * A shell on a fresh Kind cluster for interactive debugging: `dagger call cluster terminal` creates the cluster, loads the framework images, deploys the operator, then opens a shell with kubectl, kind and docker; the rendered jobs are in /e2e/jobs.
    *
    * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax", or "all".
-   * @param operatorSource Training Operator v1 checkout to deploy. Default: the pinned upstream release.
+   * @param operatorSource Operator checkout to deploy (release-1.9 for v1, v2.x for --operator v2). Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest. Empty: the image kind's release pinned for the Kubernetes version.
-   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35, the minors the operator is tested on upstream. Empty: 1.35.
+   * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    */
   @func({ cache: "never" })
-  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = ""): Promise<Container> {
+  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = ""): Promise<Container> {
+    const line = parseOperatorLine(operator);
     return clusterShell(moduleSource(), {
       frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework),
+      operator: line,
       operatorSource,
       buildOperator,
-      nodeImage: resolveNodeImage(nodeImage, kubernetesVersion),
+      nodeImage: resolveNodeImage(nodeImage, kubernetesVersion, line),
     });
   }
 }

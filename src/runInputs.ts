@@ -1,16 +1,24 @@
 // What a run (the e2e test or the interactive cluster) works from: the frameworks' images,
-// what they ask of the operator, the operator install, and every image to load.
+// what they ask of the operator, the operator install, the rendered jobs, and every image to load.
 import type { Container, Directory, File } from "@dagger.io/dagger";
+import { ArgumentError } from "./catalog/errors.js";
+import type { CatalogEntry } from "./catalog/loader.js";
 import { operatorNeeds, type OperatorNeeds } from "./catalog/operatorNeeds.js";
 import { toolsContainer } from "./cluster/docker.js";
 import type { ImageArchive } from "./cluster/runner.js";
 import { frameworkArchives, frameworkImage, operatorArchives, type FrameworkImage } from "./images.js";
+import { renderJob, type RenderedJob } from "./jobs/manifest.js";
+import { renderTrainJob } from "./jobs/trainJob.js";
 import { planDaggerOperatorInstall, prepareOperator, type DaggerOperatorInstall, type PreparedOperator } from "./operator/deploy.js";
+import type { OperatorInstall } from "./operator/install.js";
+import type { OperatorLine } from "./operator/line.js";
 
 export interface RunInputOptions {
   frameworks: string[];
   tag?: string;
   revision?: string;
+  /** Which operator line to deploy and run the jobs of. */
+  operator: OperatorLine;
   operatorSource?: Directory;
   buildOperator: boolean;
 }
@@ -22,18 +30,40 @@ export interface RunInputs {
   needs: OperatorNeeds;
   operator: PreparedOperator;
   install: DaggerOperatorInstall;
+  /** One per framework, in order: its v1 job or its TrainJob. */
+  jobs: RenderedJob[];
   /** Every image the cluster must hold: the frameworks', the operator's and what the operator starts. */
   archives: ImageArchive<File>[];
+}
+
+/** The framework's job for the install's operator line. */
+export function runJobFor(entry: CatalogEntry, image: string, install: Pick<OperatorInstall<unknown>, "line" | "runtimes">): RenderedJob {
+  if (install.line === "v1") return renderJob(entry, image);
+  return renderTrainJob(entry, image, install.runtimes[entry.trainJob!.runtime]!);
+}
+
+/** The frameworks' runtimes under Trainer v2; a framework without a TrainJob is an error naming it. */
+export function trainerRuntimes(entries: CatalogEntry[], argument = "framework"): { framework: string; runtime: string }[] {
+  const without = entries.filter((e) => !e.trainJob);
+  if (without.length > 0) {
+    throw new ArgumentError(argument, `${without.map((e) => e.name).join(", ")} cannot run on --operator v2: ${without.map((e) => e.specFile).join(", ")} has no trainJob`);
+  }
+  return entries.map((e) => ({ framework: e.name, runtime: e.trainJob!.runtime }));
 }
 
 /** Loads and checks everything a run needs; bad input fails here, before anything is built. */
 export async function prepareRunInputs(source: Directory, options: RunInputOptions): Promise<RunInputs> {
   const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision })));
-  const needs = operatorNeeds(images.map((i) => i.entry));
-  const operator = await prepareOperator(options.operatorSource, options.buildOperator);
+  const entries = images.map((i) => i.entry);
+  const v1 = options.operator === "v1";
+  // The frameworks' operator needs (flags, init images) are the v1 operator's; Trainer v2 has none.
+  const needs = v1 ? operatorNeeds(entries) : { flags: [], images: [] };
+  const runtimes = v1 ? [] : trainerRuntimes(entries);
+  const operator = await prepareOperator(options.operator, options.operatorSource, options.buildOperator);
   const tools = await toolsContainer();
   // Rendered in the tools container, without the Docker service, so dockerd starts only when a cluster is wanted.
-  const install = await planDaggerOperatorInstall(tools, operator, needs.flags);
-  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs), ...(install.image ? [install.image] : [])];
-  return { tools, images, needs, operator, install, archives };
+  const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes });
+  const jobs = images.map((image) => runJobFor(image.entry, image.plan.reference, install));
+  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs), ...install.images];
+  return { tools, images, needs, operator, install, jobs, archives };
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, TIMEOUTS } from "../src/cluster/commands.js";
+import { clusterCommands, kubeconfigRewriteCommands, operatorInstallCommands, outerLimit, TIMEOUTS } from "../src/cluster/commands.js";
 import { interactiveSetupScript } from "../src/cluster/interactive.js";
 import { nodeImageMinor, renderKindConfig, resolveNodeImage, rewriteKubeconfig } from "../src/cluster/kindConfig.js";
 import { missingImages, parseCrictlImages } from "../src/cluster/nodeImages.js";
@@ -87,7 +87,7 @@ describe("--node-image", () => {
 
 describe("--kubernetes-version", () => {
   it("maps each supported minor to kind's pinned image for it, 1.35 by default", () => {
-    expect(SUPPORTED_KUBERNETES_VERSIONS).toEqual(["1.34", "1.35"]);
+    expect(SUPPORTED_KUBERNETES_VERSIONS).toEqual({ v1: ["1.34", "1.35"], v2: ["1.33", "1.34", "1.35"] });
     expect(resolveNodeImage("", "")).toBe(KIND_NODE_IMAGES["1.35"]);
     expect(resolveNodeImage("", "1.34")).toMatch(/^kindest\/node:v1\.34\.8@sha256:[a-f0-9]{64}$/);
     expect(resolveNodeImage(undefined, "v1.35")).toMatch(/^kindest\/node:v1\.35\.5@sha256:/);
@@ -95,7 +95,12 @@ describe("--kubernetes-version", () => {
   });
 
   it("refuses an unsupported minor, listing the supported ones", () => {
-    expect(() => resolveNodeImage("", "1.31")).toThrow('--kubernetes-version: "1.31" is not supported: use 1.34 or 1.35 (the minors kubeflow/trainer v1.9.4 is tested on), or pass --node-image');
+    expect(() => resolveNodeImage("", "1.31")).toThrow(
+      '--kubernetes-version: "1.31" is not supported with --operator v1: use 1.34 or 1.35 (the minors kubeflow/trainer v1.9.4 is tested on that kind v0.32.0 publishes an image for), or pass --node-image',
+    );
+    expect(() => resolveNodeImage("", "1.33")).toThrow(/with --operator v1: use 1\.34 or 1\.35/);
+    expect(resolveNodeImage("", "1.33", "v2")).toBe(KIND_NODE_IMAGES["1.33"]);
+    expect(() => resolveNodeImage("", "1.32", "v2")).toThrow(/with --operator v2: use 1\.33, 1\.34 or 1\.35 \(the minors kubeflow\/trainer v2\.3\.0 is tested on/);
   });
 
   it("refuses a node image of another minor than the one asked for", () => {
@@ -168,7 +173,7 @@ describe("preflight", () => {
   });
 
   it("passes a JAX run on a GitHub runner sized engine", () => {
-    const needs = runNeeds([jobMemoryBytes("512Mi", { Worker: 2 })], [400 * MIB]);
+    const needs = runNeeds([jobMemoryBytes("512Mi", 2)], [400 * MIB]);
     expect(needs.memoryBytes).toBe(4 * GIB); // the floor
     expect(preflightProblems(facts, needs)).toEqual([]);
   });
@@ -209,11 +214,14 @@ describe("preflight", () => {
   it("runs no more jobs at once than the node's CPUs can schedule beside the cluster's own pods", () => {
     // Measured in the lab: on 2 CPUs, three 2 x 250m jobs at once left a PyTorch pod Unschedulable.
     const memory = [GIB, GIB, GIB];
-    const cpu = [jobCpuMillis("250m", { Master: 1, Worker: 1 }), jobCpuMillis("250m", { Worker: 2 }), jobCpuMillis("250m", { Master: 1, Worker: 1 })];
+    const cpu = [jobCpuMillis("250m", 2), jobCpuMillis("250m", 2), jobCpuMillis("250m", 2)];
     expect(cpu).toEqual([500, 500, 500]);
     expect(jobConcurrency(16 * GIB, memory, 2, cpu)).toBe(2);
     expect(jobConcurrency(16 * GIB, memory, 4, cpu)).toBe(3);
     expect(jobConcurrency(16 * GIB, memory, undefined, cpu)).toBe(3);
+    // Trainer v2: JobSet's controller requests 500m, which leaves room for one job on 2 CPUs.
+    expect(jobConcurrency(16 * GIB, memory, 2, cpu, 500)).toBe(1);
+    expect(jobConcurrency(16 * GIB, memory, 4, cpu, 500)).toBe(3);
     expect(cpuMillis("1")).toBe(1000);
     expect(cpuMillis("0.5")).toBe(500);
     expect(() => cpuMillis("lots")).toThrow(/not a CPU quantity/);
@@ -225,6 +233,7 @@ describe("preflight", () => {
     const [problem] = preflightProblems({ ...withCpus, cpus: 1 }, runNeeds([GIB], [GIB], [500]));
     expect(problem).toMatch(/^cpu: the engine has 1 CPU\(s\)/);
     expect(preflightProblems(withCpus, runNeeds([GIB], [GIB], [500]))).toEqual([]);
+    expect(preflightProblems(withCpus, runNeeds([GIB], [GIB], [500], 600))[0]).toMatch(/^cpu: /);
   });
 });
 
@@ -234,16 +243,40 @@ describe("commands", () => {
     const c = clusterCommands("e2e");
     expect(c.create).toContain("--retain");
     expect(c.waitNodes).toContain(`--timeout=${TIMEOUTS.nodeReady}s`);
-    expect(operatorCommands("/operator", { namespace: "kubeflow", name: "training-operator" }).available).toEqual([
-      "kubectl",
-      "wait",
-      "--for=condition=Available",
-      "-n",
-      "kubeflow",
-      "deployment/training-operator",
-      `--timeout=${TIMEOUTS.operatorAvailable}s`,
+  });
+
+  it("install an operator step by step: apply, CRDs, each Deployment Available and its pods Ready, then runtimes", () => {
+    const v1 = operatorInstallCommands({
+      kustomizations: ["/operator"],
+      deployments: [{ namespace: "kubeflow", name: "training-operator", selector: "control-plane=kubeflow-training-operator" }],
+      runtimes: [],
+    });
+    expect(v1.map((c) => c.argv.join(" "))).toEqual([
+      "kubectl apply --server-side -k /operator",
+      `kubectl wait --for=condition=Established crd --all --timeout=${TIMEOUTS.crdsEstablished}s`,
+      `kubectl wait --for=condition=Available -n kubeflow deployment/training-operator --timeout=${TIMEOUTS.operatorAvailable}s`,
+      `kubectl wait --for=condition=Ready pods -n kubeflow -l control-plane=kubeflow-training-operator --timeout=${TIMEOUTS.operatorPodsReady}s`,
     ]);
-    expect(operatorCommands("/operator", { namespace: "kubeflow", name: "x" }).apply).toEqual(["kubectl", "apply", "--server-side", "-k", "/operator"]);
+    expect(v1[0]!.timeoutSeconds).toBe(TIMEOUTS.apply);
+    expect(v1[2]!.timeoutSeconds).toBe(outerLimit(TIMEOUTS.operatorAvailable)); // kubectl's own message wins
+    const v2 = operatorInstallCommands({
+      kustomizations: ["/operator/manifests/overlays/manager", "/operator/manifests/overlays/runtimes"],
+      deployments: [
+        { namespace: "kubeflow-system", name: "kubeflow-trainer-controller-manager", selector: "app.kubernetes.io/name=trainer" },
+        { namespace: "kubeflow-system", name: "jobset-controller-manager", selector: "" },
+      ],
+      runtimes: ["jax-distributed"],
+    }).map((c) => c.argv.join(" "));
+    expect(v2[0]).toBe("kubectl apply --server-side -k /operator/manifests/overlays/manager");
+    expect(v2.slice(2, 5)).toEqual([
+      `kubectl wait --for=condition=Available -n kubeflow-system deployment/kubeflow-trainer-controller-manager --timeout=${TIMEOUTS.operatorAvailable}s`,
+      `kubectl wait --for=condition=Ready pods -n kubeflow-system -l app.kubernetes.io/name=trainer --timeout=${TIMEOUTS.operatorPodsReady}s`,
+      `kubectl wait --for=condition=Available -n kubeflow-system deployment/jobset-controller-manager --timeout=${TIMEOUTS.operatorAvailable}s`,
+    ]);
+    expect(v2.slice(5)).toEqual([
+      "kubectl apply --server-side -k /operator/manifests/overlays/runtimes",
+      `kubectl wait --for=create clustertrainingruntime/jax-distributed --timeout=${TIMEOUTS.runtimeCreated}s`,
+    ]);
   });
 
   it("render the interactive setup as a valid shell script that ends in a shell", () => {
@@ -252,7 +285,12 @@ describe("commands", () => {
       apiServerPort: 6443,
       nodeImage: { archive: "/images/node.tar", reference: "docker.io/kindest/node:v1.35.5-ce977ae6d659" },
       archives: ["/images/jax.tar", "/images/it's odd.tar"],
-      operator: { kustomization: "/operator/manifests/overlays/standalone", deployment: { namespace: "kubeflow", name: "training-operator" } },
+      operator: {
+        title: "the Training Operator",
+        kustomizations: ["/operator/manifests/overlays/standalone"],
+        deployments: [{ namespace: "kubeflow", name: "training-operator", selector: "control-plane=kubeflow-training-operator" }],
+        runtimes: [],
+      },
       jobsDir: "/e2e/jobs",
     });
     expect(shellSyntaxErrors(script)).toBe("");
@@ -274,7 +312,7 @@ describe("commands", () => {
       apiServerPort: 6443,
       nodeImage: { archive: "/images/node.tar", reference: "docker.io/kindest/node:v1.35.5-ce977ae6d659" },
       archives: [],
-      operator: { kustomization: "/k", deployment: { namespace: "kubeflow", name: "training-operator" } },
+      operator: { title: "the Training Operator", kustomizations: ["/k"], deployments: [{ namespace: "kubeflow", name: "training-operator", selector: "" }], runtimes: [] },
       jobsDir: "/e2e/jobs",
     })
       .replace(/^sh$/m, ":")

@@ -123,7 +123,7 @@ describe("payload results", () => {
 describe("diagnostics", () => {
   const target = () => ({
     clusterName: "e2e",
-    operator: { namespace: "kubeflow", name: "training-operator", image: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489" },
+    operator: [{ namespace: "kubeflow", name: "training-operator" }],
     jobs: [{ framework: "jax", job }],
   });
 
@@ -139,9 +139,9 @@ describe("diagnostics", () => {
       "cluster/nodes.txt",
       "cluster/resources.txt",
       "cluster/events.txt",
-      "operator/describe.txt",
-      "operator/logs.txt",
-      "operator/logs-previous.txt",
+      "operator/describe-kubeflow.txt",
+      "operator/training-operator.log",
+      "operator/training-operator-previous.log",
       "jax/job.yaml",
       "jax/job-describe.txt",
       "jax/pods-describe.txt",
@@ -152,11 +152,31 @@ describe("diagnostics", () => {
   it("selects the framework's pods and the operator's logs", () => {
     const commands = diagnosticCommands(target());
     expect(commands.find((c) => c.file === "jax/pods.log")!.argv).toEqual(expect.arrayContaining(["-l", `${FRAMEWORK_LABEL}=jax`, "--prefix"]));
-    expect(commands.find((c) => c.file === "operator/logs.txt")!.argv).toEqual(expect.arrayContaining(["deployment/training-operator", "-n", "kubeflow"]));
+    expect(commands.find((c) => c.file === "operator/training-operator.log")!.argv).toEqual(expect.arrayContaining(["deployment/training-operator", "-n", "kubeflow"]));
+  });
+
+  it("under Trainer v2: both controllers' logs, and the TrainJob's JobSet, runtime and pods", () => {
+    const trainJob = { ...job, kind: "TrainJob", resource: "trainjob.trainer.kubeflow.org", podSelector: "jobset.sigs.k8s.io/jobset-name=jax-e2e", related: [{ resource: "jobset.jobset.x-k8s.io", name: "jax-e2e" }, { resource: "trainingruntime.trainer.kubeflow.org", name: "jax-distributed-fail-fast" }] };
+    const commands = diagnosticCommands({
+      clusterName: "e2e",
+      operator: [{ namespace: "kubeflow-system", name: "kubeflow-trainer-controller-manager" }, { namespace: "kubeflow-system", name: "jobset-controller-manager" }],
+      jobs: [{ framework: "jax", job: trainJob }],
+    });
+    const files = commands.map((c) => c.file);
+    expect(files.filter((f) => f.startsWith("operator/"))).toEqual([
+      "operator/describe-kubeflow-system.txt",
+      "operator/kubeflow-trainer-controller-manager.log",
+      "operator/kubeflow-trainer-controller-manager-previous.log",
+      "operator/jobset-controller-manager.log",
+      "operator/jobset-controller-manager-previous.log",
+    ]);
+    expect(commands.find((c) => c.file === "jax/jobset.yaml")!.argv.slice(0, 4)).toEqual(["kubectl", "get", "jobset.jobset.x-k8s.io", "jax-e2e"]);
+    expect(commands.find((c) => c.file === "jax/trainingruntime.yaml")!.argv).toContain("jax-distributed-fail-fast");
+    expect(commands.find((c) => c.file === "jax/pods.log")!.argv).toEqual(expect.arrayContaining(["-l", "jobset.sigs.k8s.io/jobset-name=jax-e2e"]));
   });
 
   it("skips the operator when it was never deployed", () => {
-    const files = diagnosticCommands({ ...target(), operator: undefined }).map((c) => c.file);
+    const files = diagnosticCommands({ ...target(), operator: [] }).map((c) => c.file);
     expect(files.some((f) => f.startsWith("operator/"))).toBe(false);
   });
 
@@ -171,7 +191,7 @@ describe("diagnostics", () => {
     const lines = script.trimEnd().split("\n");
     expect(lines[1]).toMatch(/^timeout 120 kind export logs \/diagnostics\/kind --name e2e > \/diagnostics\/kind-export.txt 2>&1 \|\| echo/);
     expect(script).toContain(
-      "timeout 60 kubectl logs -n kubeflow deployment/training-operator --all-containers --tail=-1 --request-timeout=20s > /diagnostics/operator/logs.txt 2>&1 || echo \"[exit $?]\" >> /diagnostics/operator/logs.txt",
+      "timeout 60 kubectl logs -n kubeflow deployment/training-operator --all-containers --tail=-1 --request-timeout=20s > /diagnostics/operator/training-operator.log 2>&1 || echo \"[exit $?]\" >> /diagnostics/operator/training-operator.log",
     );
     expect(lines.at(-2)).toContain("/diagnostics/.index");
     expect(lines.at(-1)).toBe("exit 0");
@@ -184,7 +204,7 @@ describe("diagnostics index (what is copied out of the cluster's exec)", () => {
   it("lists every collected file with its size, run for real with stand-in tools", () => {
     const dir = mkdtempSync(join(tmpdir(), "diagnostics-"));
     try {
-      const script = diagnosticsScript(diagnosticCommands({ clusterName: "e2e", jobs: [{ framework: "jax", job }] }), "e2e").replaceAll("/diagnostics", dir);
+      const script = diagnosticsScript(diagnosticCommands({ clusterName: "e2e", operator: [], jobs: [{ framework: "jax", job }] }), "e2e").replaceAll("/diagnostics", dir);
       const stubs = 'timeout() { shift; "$@"; }\nkind() { mkdir -p "$3"; echo journal > "$3/journal.log"; }\nkubectl() { echo "kubectl $*"; }\ndocker() { echo "docker $*"; }\n';
       execFileSync("sh", ["-c", stubs + script]);
       const index = parseDiagnosticsIndex(readFileSync(join(dir, ".index"), "utf8"));

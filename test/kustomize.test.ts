@@ -30,6 +30,8 @@ describe("the standalone overlay, built by kustomize", () => {
       name: "training-operator",
       image: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489",
       command: ["/manager"],
+      selector: "control-plane=kubeflow-training-operator",
+      cpuMillis: 0,
     });
   });
 

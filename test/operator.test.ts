@@ -9,6 +9,10 @@ describe("--operator-source", () => {
     expect(problem?.message).toMatch(/^--operator-source: manifests\/overlays\/standalone\/kustomization.yaml not found: pass a Training Operator v1 checkout/);
   });
 
+  it("points a Trainer v2 tree to --operator v2", () => {
+    expect(operatorSourceProblem({ overlay: false, dockerfile: false, v2Overlay: true }, false)?.message).toMatch(/this looks like a Kubeflow Trainer v2 tree: add --operator v2$/);
+  });
+
   it("needs the Dockerfile only with --build-operator", () => {
     expect(operatorSourceProblem({ overlay: true, dockerfile: false }, false)).toBeUndefined();
     expect(operatorSourceProblem({ overlay: true, dockerfile: false }, true)?.message).toMatch(
@@ -24,6 +28,8 @@ describe("operator deployment", () => {
       name: "training-operator",
       image: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489",
       command: ["/manager"],
+      selector: "control-plane=kubeflow-training-operator",
+      cpuMillis: 0,
     });
   });
 

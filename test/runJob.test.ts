@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
 import { renderJob, type RenderedJob } from "../src/jobs/manifest.js";
+import { renderTrainJob } from "../src/jobs/trainJob.js";
 import { MAX_POLL_FAILURES, POD_END_TIMEOUT_SECONDS, runJob, type Pacing } from "../src/jobs/run.js";
 import { CommandFailed, FailureWithLog } from "../src/run/steps.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
@@ -20,7 +21,11 @@ const OK = (pid: number) => `[e2e] noise\nE2E_RESULT {"framework":"jax","ok":tru
 const FAILED = 'E2E_RESULT {"framework":"jax","ok":false,"error":"sum over all devices is 2.0, expected 3.0"}\n';
 const apiDown = () => new CommandFailed("kubectl get", 1, "", "The connection to the server docker:6443 was refused", 60);
 
-/** A cluster whose `kubectl get` answers come from `polls` in order, and whose logs come from `logs`. */
+/**
+ * A cluster whose answers to `kubectl get <job>` come from `polls` in order (each a captured
+ * list holding the job and its pods), and whose logs come from `logs`. The poll's second
+ * call, for the pods alone, answers an empty list: the captured list already holds them.
+ */
 function scriptedCluster(polls: (string | Error)[], logs: Record<string, string>) {
   const calls: string[][] = [];
   let applied = "";
@@ -33,6 +38,7 @@ function scriptedCluster(polls: (string | Error)[], logs: Record<string, string>
     run: async (argv: string[]) => {
       calls.push(argv);
       if (argv[1] === "logs") return logs[argv[4]!] ?? "";
+      if (argv[1] === "get" && argv[2] === "pods") return '{"items":[]}';
       const next = polls.shift();
       if (next === undefined) throw new Error("the test ran out of scripted answers");
       if (next instanceof Error) throw next;
@@ -55,7 +61,8 @@ describe("runJob", () => {
     const cluster = scriptedCluster([fixture("jaxjob-running.json"), fixture("jaxjob-succeeded.json")], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": OK(1) });
     const outcome = await runJob(cluster, jax, job, note, fakePacing());
     expect(cluster.applied()).toBe(job.yaml);
-    expect(cluster.calls[0]).toEqual(["kubectl", "get", "jaxjob.kubeflow.org,pods", "-n", "default", "-l", "training-operator-ci/framework=jax", "-o", "json"]);
+    expect(cluster.calls[0]).toEqual(["kubectl", "get", "jaxjob.kubeflow.org", "-n", "default", "-l", "training-operator-ci/framework=jax", "-o", "json"]);
+    expect(cluster.calls[1]).toEqual(["kubectl", "get", "pods", "-n", "default", "-l", "training-operator-ci/framework=jax", "-o", "json"]);
     expect(outcome.state.phase).toBe("succeeded");
     expect(Object.keys(outcome.results)).toEqual(["jax-e2e-worker-0", "jax-e2e-worker-1"]);
   });
@@ -115,7 +122,7 @@ describe("runJob after the job succeeded (PyTorchJob and XGBoostJob succeed with
       logs,
     );
     const outcome = await runJob(cluster, pytorch, torchJob, note, fakePacing());
-    expect(cluster.calls.filter((c) => c[1] === "get")).toHaveLength(3);
+    expect(cluster.calls.filter((c) => c[1] === "get" && c[2] !== "pods")).toHaveLength(3);
     expect(cluster.calls.filter((c) => c[1] === "logs").map((c) => c[4])).toEqual(["pytorch-e2e-master-0", "pytorch-e2e-worker-0"]);
     expect(Object.keys(outcome.results)).toEqual(["pytorch-e2e-master-0", "pytorch-e2e-worker-0"]);
   });
@@ -137,5 +144,47 @@ describe("runJob after the job succeeded (PyTorchJob and XGBoostJob succeed with
       `PyTorchJob pytorch-e2e succeeded but pod(s) had not ended ${POD_END_TIMEOUT_SECONDS}s later: pytorch-e2e-worker-0 (Running)`,
     );
     expect(pacing.elapsed()).toBeLessThanOrEqual(POD_END_TIMEOUT_SECONDS + 10);
+  });
+});
+
+describe("runJob on a TrainJob (Trainer v2)", () => {
+  let trainJob: RenderedJob;
+  beforeAll(() => {
+    // The jax-distributed runtime as kubeflow/trainer v2.3.0's runtimes overlay renders it.
+    const runtime = {
+      apiVersion: "trainer.kubeflow.org/v1alpha1",
+      kind: "ClusterTrainingRuntime",
+      metadata: { name: "jax-distributed", labels: { "trainer.kubeflow.org/framework": "jax", "trainer.kubeflow.org/webhook-validation": "disabled" } },
+      spec: { mlPolicy: { numNodes: 1, jax: {} }, template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec: { containers: [{ name: "node", image: "nvcr.io/nvidia/jax:25.10-py3" }] } } } } }] } } },
+    };
+    trainJob = renderTrainJob(jax, "docker.io/kubeflow-ci/jax-e2e:t", runtime);
+  });
+  const trainJobList = (conditions: object[], pods: object[] = []) =>
+    JSON.stringify({ items: [{ kind: "TrainJob", metadata: { name: "jax-e2e" }, status: { conditions } }, ...pods] });
+  const pod = (i: number, phase: string, exitCode?: number) => ({
+    kind: "Pod",
+    metadata: { name: `jax-e2e-node-0-${i}-abcde` },
+    status: { phase, containerStatuses: exitCode === undefined ? [] : [{ name: "node", state: { terminated: { exitCode, reason: exitCode ? "Error" : "Completed" } } }] },
+  });
+
+  it("finds the TrainJob by its label and the pods by their JobSet's name, and passes on Complete", async () => {
+    const complete = { type: "Complete", status: "True", reason: "AllJobsCompleted", message: "jobset completed successfully" };
+    const cluster = scriptedCluster(
+      [trainJobList([], [pod(0, "Running"), pod(1, "Running")]), trainJobList([complete], [pod(0, "Succeeded", 0), pod(1, "Succeeded", 0)])],
+      { "jax-e2e-node-0-0-abcde": OK(0), "jax-e2e-node-0-1-abcde": OK(1) },
+    );
+    const outcome = await runJob(cluster, jax, trainJob, note, fakePacing());
+    expect(cluster.calls[0]!.slice(0, 3)).toEqual(["kubectl", "get", "trainjob.trainer.kubeflow.org"]);
+    expect(cluster.calls[1]).toEqual(["kubectl", "get", "pods", "-n", "default", "-l", "jobset.sigs.k8s.io/jobset-name=jax-e2e", "-o", "json"]);
+    expect(outcome.state).toEqual({ phase: "succeeded", detail: "Complete (AllJobsCompleted): jobset completed successfully" });
+    expect(Object.keys(outcome.results)).toEqual(["jax-e2e-node-0-0-abcde", "jax-e2e-node-0-1-abcde"]);
+  });
+
+  it("fails with the JobSet's reason when the TrainJob is Failed", async () => {
+    const failed = { type: "Failed", status: "True", reason: "FailedJobs", message: "jobset failed due to one or more job failures (first failed job: jax-e2e-node-0)" };
+    const cluster = scriptedCluster([trainJobList([failed], [pod(0, "Failed", 1)])], { "jax-e2e-node-0-0-abcde": FAILED });
+    await expect(runJob(cluster, jax, trainJob, note, fakePacing())).rejects.toThrow(
+      "TrainJob jax-e2e failed: Failed (FailedJobs): jobset failed due to one or more job failures (first failed job: jax-e2e-node-0)",
+    );
   });
 });

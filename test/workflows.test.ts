@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { listFrameworks } from "../src/catalog/loader.js";
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../src/cluster/pins.js";
+import { OPERATOR_LINES } from "../src/operator/line.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 
 const WORKFLOWS = join(REPO_ROOT, ".github", "workflows");
@@ -24,13 +25,19 @@ describe("e2e workflow", () => {
     expect([...e2e.jobs.e2e.strategy.matrix.framework].sort()).toEqual(catalog);
   });
 
-  it("runs the default Kubernetes minor on every change and every supported minor nightly", () => {
-    const axis = String(e2e.jobs.e2e.strategy.matrix.kubernetes);
+  it("runs both operator lines on the default minor on every change, and each line's minors nightly", () => {
+    const matrix = e2e.jobs.e2e.strategy.matrix;
+    expect(matrix.operator).toEqual([...OPERATOR_LINES]);
+    const axis = String(matrix.kubernetes);
     const [nightly, everyChange] = [...axis.matchAll(/'(\[[^\]]*\])'/g)].map((m) => JSON.parse(m[1]!) as string[]);
     expect(axis).toContain("github.event_name == 'schedule'");
-    expect(nightly).toEqual([...SUPPORTED_KUBERNETES_VERSIONS]);
     expect(everyChange).toEqual([DEFAULT_KUBERNETES_VERSION]);
     expect(e2e.on.schedule).toHaveLength(1);
+    // Nightly, each line runs exactly the minors it supports.
+    for (const line of OPERATOR_LINES) {
+      const excluded = (matrix.exclude ?? []).filter((x: any) => x.operator === line).map((x: any) => String(x.kubernetes));
+      expect(nightly!.filter((minor) => !excluded.includes(minor))).toEqual([...SUPPORTED_KUBERNETES_VERSIONS[line]]);
+    }
   });
 
   it("uses the Dagger release that dagger.json pins", () => {
@@ -43,7 +50,7 @@ describe("e2e workflow", () => {
   it("calls the module's test function with a per-PR tag and keeps the report", () => {
     const step = e2e.jobs.e2e.steps.find((s: any) => String(s.uses).startsWith("dagger/dagger-for-github@"));
     expect(step.with.call).toBe(
-      "test --framework ${{ matrix.framework }} --kubernetes-version ${{ matrix.kubernetes }} --tag ${{ env.IMAGE_TAG }} --revision ${{ github.event.pull_request.head.sha || github.sha }} report -o e2e-report",
+      "test --framework ${{ matrix.framework }} --operator ${{ matrix.operator }} --kubernetes-version ${{ matrix.kubernetes }} --tag ${{ env.IMAGE_TAG }} --revision ${{ github.event.pull_request.head.sha || github.sha }} report -o e2e-report",
     );
     expect(e2e.env.IMAGE_TAG).toContain("format('pr-{0}', github.event.pull_request.number)");
     expect(e2e.env.IMAGE_TAG).toContain("github.sha");

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { ArgumentError, CatalogError, CatalogErrors } from "./errors.js";
 import { checkJobTemplate, type JobTemplate } from "./jobTemplate.js";
+import { checkTrainJobTemplate, type TrainJobTemplate } from "./trainJobTemplate.js";
 import { joinPath, type SourceReader } from "./reader.js";
 import { parsePinnedImage, type PinnedImage } from "./reference.js";
 import { parseRequirements, type Requirement } from "./requirements.js";
@@ -39,6 +40,8 @@ export interface CatalogEntry {
   testTools: PlacedFile[];
   payload: PlacedFile[];
   job: JobTemplate;
+  /** The Trainer v2 TrainJob template, when the framework has one. */
+  trainJob?: TrainJobTemplate;
   /** operator.images, each with its files read. */
   operatorImages: { reference: string; from: string; files: PlacedFile[] }[];
 }
@@ -127,6 +130,11 @@ export async function loadFramework(
 
   const templateFile = await readSource(reader, specFile, "job.template", dir, spec.job.template);
   const template = checkJobTemplate(templateFile.path, parseYaml(templateFile.path, templateFile.content), spec.job.kind, spec.job.container);
+  let trainJob: TrainJobTemplate | undefined;
+  if (spec.trainJob) {
+    const file = await readSource(reader, specFile, "trainJob.template", dir, spec.trainJob.template);
+    trainJob = checkTrainJobTemplate(file.path, parseYaml(file.path, file.content));
+  }
 
   return {
     name,
@@ -139,6 +147,7 @@ export async function loadFramework(
     testTools,
     payload,
     job: template,
+    trainJob,
     operatorImages,
   };
 }

@@ -103,6 +103,7 @@ export const FrameworkSpecSchema = strict({
     /** The image's default command: what each job replica runs. */
     command: z.array(z.string().min(1)).min(1),
   }),
+  /** The job as Training Operator v1 runs it; resources and timeoutSeconds apply to the TrainJob (trainJob) too. */
   job: strict({
     /** Kubeflow job kind, e.g. JAXJob. */
     kind: z.string().regex(/^[A-Z][A-Za-z]*Job$/, { error: "must be a Kubeflow job kind such as JAXJob, PyTorchJob or XGBoostJob" }),
@@ -115,7 +116,12 @@ export const FrameworkSpecSchema = strict({
     /** How long the job may take to reach Succeeded, in seconds. */
     timeoutSeconds: z.int().min(30).max(3600),
   }),
-  /** What the cluster's one operator needs for this framework's jobs. */
+  /**
+   * The job as Kubeflow Trainer v2 runs it (--operator v2): a TrainJob template on a built-in
+   * runtime, relative to the framework folder. Absent: the framework has no v2 test.
+   */
+  trainJob: strict({ template: relativePath }).optional(),
+  /** What the cluster's one Training Operator v1 needs for this framework's jobs (v2 needs none). */
   operator: operatorNeeds.default({ flags: [], images: [] }),
 });
 

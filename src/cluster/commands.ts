@@ -20,6 +20,8 @@ export const TIMEOUTS = {
   apply: 120,
   crdsEstablished: 120,
   operatorAvailable: 300,
+  operatorPodsReady: 300,
+  runtimeCreated: 60,
 } as const;
 
 /**
@@ -55,19 +57,39 @@ export function kubeconfigRewriteCommands(name: string, apiServerPort: number): 
   ];
 }
 
-export function operatorCommands(kustomizationDir: string, deployment: { namespace: string; name: string }) {
-  return {
-    render: ["kubectl", "kustomize", kustomizationDir],
-    apply: ["kubectl", "apply", "--server-side", "-k", kustomizationDir],
-    crdsEstablished: ["kubectl", "wait", "--for=condition=Established", "crd", "--all", `--timeout=${TIMEOUTS.crdsEstablished}s`],
-    available: [
-      "kubectl",
-      "wait",
-      "--for=condition=Available",
-      "-n",
-      deployment.namespace,
-      `deployment/${deployment.name}`,
-      `--timeout=${TIMEOUTS.operatorAvailable}s`,
-    ],
-  };
+/** What installing an operator applies and waits for (operator/install.ts). */
+export interface OperatorInstallSteps {
+  /** Applied in order: the operator first, then (Trainer v2) the runtimes. */
+  kustomizations: string[];
+  deployments: { namespace: string; name: string; selector: string }[];
+  /** ClusterTrainingRuntimes that must exist once applied. */
+  runtimes: string[];
+}
+
+export interface BoundedCommand {
+  argv: string[];
+  /** Bound for the exec: the command's own timeout plus a margin, so its own message wins. */
+  timeoutSeconds: number;
+}
+
+/**
+ * The install, command by command: apply the operator, wait for its CRDs, for each Deployment
+ * to be Available and its pods Ready (webhooks come up with certificates the controllers make
+ * themselves, and a pod is Ready only once they serve), then apply the rest and wait for the
+ * runtimes. The e2e flow runs them one by one; `cluster` renders them into its setup script.
+ */
+export function operatorInstallCommands(install: OperatorInstallSteps): BoundedCommand[] {
+  const [operator, ...rest] = install.kustomizations;
+  const apply = (dir: string): BoundedCommand => ({ argv: ["kubectl", "apply", "--server-side", "-k", dir], timeoutSeconds: TIMEOUTS.apply });
+  const wait = (seconds: number, ...args: string[]): BoundedCommand => ({ argv: ["kubectl", "wait", ...args, `--timeout=${seconds}s`], timeoutSeconds: outerLimit(seconds) });
+  return [
+    ...(operator ? [apply(operator)] : []),
+    wait(TIMEOUTS.crdsEstablished, "--for=condition=Established", "crd", "--all"),
+    ...install.deployments.flatMap((d) => [
+      wait(TIMEOUTS.operatorAvailable, "--for=condition=Available", "-n", d.namespace, `deployment/${d.name}`),
+      ...(d.selector ? [wait(TIMEOUTS.operatorPodsReady, "--for=condition=Ready", "pods", "-n", d.namespace, "-l", d.selector)] : []),
+    ]),
+    ...rest.map(apply),
+    ...install.runtimes.map((name) => wait(TIMEOUTS.runtimeCreated, "--for=create", `clustertrainingruntime/${name}`)),
+  ];
 }

@@ -1,7 +1,7 @@
 // The setup a `dagger call cluster terminal` session runs before handing over its shell.
 // It runs inside the terminal's own exec so the cluster lives exactly as long as the shell.
 import { shellCommand, withTimeout } from "../run/shell.js";
-import { clusterCommands, kubeconfigRewriteCommands, operatorCommands, outerLimit, TIMEOUTS } from "./commands.js";
+import { clusterCommands, kubeconfigRewriteCommands, operatorInstallCommands, outerLimit, TIMEOUTS, type OperatorInstallSteps } from "./commands.js";
 
 export interface InteractiveSetup {
   clusterName: string;
@@ -10,14 +10,14 @@ export interface InteractiveSetup {
   nodeImage: { archive: string; reference: string };
   /** Tarballs mounted in the container, loaded in order. */
   archives: string[];
-  operator: { kustomization: string; deployment: { namespace: string; name: string } };
+  /** What the operator install applies and waits for, and how it is called in the output. */
+  operator: OperatorInstallSteps & { title: string };
   /** Folder holding the rendered job manifests. */
   jobsDir: string;
 }
 
 export function interactiveSetupScript(setup: InteractiveSetup): string {
   const c = clusterCommands(setup.clusterName);
-  const op = operatorCommands(setup.operator.kustomization, setup.operator.deployment);
   const run = (argv: string[], seconds: number) => shellCommand(withTimeout(seconds, argv));
   const say = (text: string) => `echo ${shellCommand([`== ${text}`])}`;
   const steps = [
@@ -32,10 +32,8 @@ export function interactiveSetupScript(setup: InteractiveSetup): string {
     run(c.waitNodes, outerLimit(TIMEOUTS.nodeReady)),
     say("loading images"),
     ...setup.archives.map((archive) => run(c.loadImage(archive), TIMEOUTS.loadImage)),
-    say(`deploying the operator (${setup.operator.deployment.namespace}/${setup.operator.deployment.name})`),
-    run(op.apply, TIMEOUTS.apply),
-    run(op.crdsEstablished, outerLimit(TIMEOUTS.crdsEstablished)),
-    run(op.available, outerLimit(TIMEOUTS.operatorAvailable)),
+    say(`deploying ${setup.operator.title} (${setup.operator.deployments.map((d) => `${d.namespace}/${d.name}`).join(", ")})`),
+    ...operatorInstallCommands(setup.operator).map((command) => run(command.argv, command.timeoutSeconds)),
   ];
   // Chained with &&: `set -e` would be ignored inside the condition of the `if` below.
   return [

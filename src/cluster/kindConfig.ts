@@ -3,7 +3,8 @@
 import { parse, stringify } from "yaml";
 import { ArgumentError } from "../catalog/errors.js";
 import { parsePinnedImage } from "../catalog/reference.js";
-import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, OPERATOR_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "./pins.js";
+import type { OperatorLine } from "../operator/line.js";
+import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, OPERATOR_V1, SUPPORTED_KUBERNETES_VERSIONS, TRAINER_V2 } from "./pins.js";
 
 export interface ClusterOptions {
   name: string;
@@ -68,14 +69,17 @@ export function nodeImageMinor(image: string): string | undefined {
 /**
  * The node image for --kubernetes-version and --node-image: a given image must be pinned by
  * digest (and name the minor asked for, if one was); otherwise the image the kind release
- * pinned for the minor (default: the newest the operator is tested on).
+ * pinned for the minor (default: the newest the operator line is tested on).
  */
-export function resolveNodeImage(nodeImage?: string | null, kubernetesVersion?: string | null): string {
+export function resolveNodeImage(nodeImage?: string | null, kubernetesVersion?: string | null, line: OperatorLine = "v1"): string {
   const asked = kubernetesVersion ? kubernetesVersion.replace(/^v/, "") : undefined;
-  if (asked !== undefined && !(SUPPORTED_KUBERNETES_VERSIONS as readonly string[]).includes(asked)) {
+  const supported: readonly string[] = SUPPORTED_KUBERNETES_VERSIONS[line];
+  if (asked !== undefined && !supported.includes(asked)) {
+    const release = line === "v1" ? OPERATOR_V1.tag : TRAINER_V2.tag;
+    const choices = `${supported.slice(0, -1).join(", ")} or ${supported.at(-1)}`;
     throw new ArgumentError(
       "kubernetes-version",
-      `"${kubernetesVersion}" is not supported: use ${SUPPORTED_KUBERNETES_VERSIONS.join(" or ")} (the minors kubeflow/trainer ${OPERATOR_VERSION} is tested on), or pass --node-image`,
+      `"${kubernetesVersion}" is not supported with --operator ${line}: use ${choices} (the minors kubeflow/trainer ${release} is tested on that kind v0.32.0 publishes an image for), or pass --node-image`,
     );
   }
   if (!nodeImage) return KIND_NODE_IMAGES[asked ?? DEFAULT_KUBERNETES_VERSION]!;

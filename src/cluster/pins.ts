@@ -22,12 +22,16 @@ export const KIND_NODE_IMAGES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The minors a run may ask for: those kubeflow/trainer v1.9.4 runs its e2e tests on upstream
- * (its e2e and integration workflows run Kind node images v1.34.3 and v1.35.0, with kind
- * v0.31.0, helm/kind-action's default; its unit tests run envtest 1.34.1, 1.35.0 and 1.36.2:
- * .github/workflows/{integration-tests,e2e-test-train-api,unittests}.yaml). The newest is the default.
+ * The minors a run may ask for, per operator line: those each line runs its e2e tests on
+ * upstream, as far as kind v0.32.0 published node images for them.
+ * - v1.9.4: Kind node images v1.34.3 and v1.35.0, with kind v0.31.0, helm/kind-action's default
+ *   (.github/workflows/{integration-tests,e2e-test-train-api}.yaml; unit tests run envtest 1.34.1,
+ *   1.35.0 and 1.36.2).
+ * - v2.3.0: 1.32.3, 1.33.1, 1.34.0 and 1.35.0 (.github/workflows/test-e2e.yaml, with kind v0.32.0);
+ *   v0.32.0 published no 1.32 image, so 1.32 needs --node-image.
+ * The newest is the default.
  */
-export const SUPPORTED_KUBERNETES_VERSIONS = ["1.34", "1.35"] as const;
+export const SUPPORTED_KUBERNETES_VERSIONS = { v1: ["1.34", "1.35"], v2: ["1.33", "1.34", "1.35"] } as const;
 export const DEFAULT_KUBERNETES_VERSION = "1.35";
 export const KIND_NODE_IMAGE = KIND_NODE_IMAGES[DEFAULT_KUBERNETES_VERSION]!;
 
@@ -75,6 +79,29 @@ export function archOf(platform: string): Arch {
   throw new Error(`the engine's platform "${platform}" is not supported: kind and kubectl are pinned for linux/amd64 and linux/arm64`);
 }
 
-/** Training Operator v1 line (JAXJob appeared in v1.9.0). */
+/** A release tree fetched with git: the tag, and the commit it must resolve to (checked, so a moved tag fails). */
+export interface PinnedTree {
+  repository: string;
+  tag: string;
+  commit: string;
+}
+
+/** kubeflow/trainer: both operator lines live in one repository. */
 export const OPERATOR_REPOSITORY = "https://github.com/kubeflow/trainer.git";
-export const OPERATOR_VERSION = "v1.9.4";
+
+/**
+ * Training Operator v1 line (JAXJob appeared in v1.9.0). Commit: the tag in kubeflow/trainer, and
+ * the proxy's origin record for github.com/kubeflow/training-operator@v1.9.4.
+ */
+export const OPERATOR_V1: PinnedTree = { repository: OPERATOR_REPOSITORY, tag: "v1.9.4", commit: "4445c12aa62e4345b0c2c6ac9b215a70eca46ed7" };
+
+/** Kubeflow Trainer v2 line. Commit: the tag in kubeflow/trainer, and the proxy's origin record for github.com/kubeflow/trainer/v2@v2.3.0. */
+export const TRAINER_V2: PinnedTree = { repository: OPERATOR_REPOSITORY, tag: "v2.3.0", commit: "658725bdae5c7e3a0854d93ac6ff492e109a22ab" };
+
+/**
+ * JobSet, which Trainer v2.3.0's manager overlay installs from its release file
+ * (manifests/third-party/jobset/kustomization.yaml). The module rebuilds that file from JobSet's
+ * own tree at the tag, as JobSet's `make artifacts` does. Commit: the proxy's origin record for
+ * sigs.k8s.io/jobset@v0.12.0.
+ */
+export const JOBSET: PinnedTree = { repository: "https://github.com/kubernetes-sigs/jobset.git", tag: "v0.12.0", commit: "09e9a3bb4b64dbe75b5b0119d3623903f0434643" };

@@ -63,19 +63,19 @@ export function usableMemory(facts: EngineFacts): number {
  * fits run one after another, see jobConcurrency), never below the 4 GiB floor. Disk:
  * the node image plus each tarball twice (the archive and its unpacked layers).
  */
-export function runNeeds(jobMemoryBytes: number[], tarballBytes: number[], jobCpuMillis: number[] = []): Needs {
+export function runNeeds(jobMemoryBytes: number[], tarballBytes: number[], jobCpuMillis: number[] = [], operatorCpuMillis = 0): Needs {
   const largestJob = jobMemoryBytes.length > 0 ? Math.max(...jobMemoryBytes) : 0;
   const images = tarballBytes.reduce((a, b) => a + b, 0);
   return {
     memoryBytes: Math.max(MIN_MEMORY_BYTES, CLUSTER_BASE_MEMORY_BYTES + largestJob),
     diskBytes: CLUSTER_BASE_DISK_BYTES + 2 * images,
-    cpuMillis: CLUSTER_BASE_CPU_MILLIS + (jobCpuMillis.length > 0 ? Math.max(...jobCpuMillis) : 0),
+    cpuMillis: CLUSTER_BASE_CPU_MILLIS + operatorCpuMillis + (jobCpuMillis.length > 0 ? Math.max(...jobCpuMillis) : 0),
   };
 }
 
-/** CPU a job requests: each replica's CPU request times its replica count, in millicores. */
-export function jobCpuMillis(cpuRequest: string, replicas: Record<string, number>): number {
-  return cpuMillis(cpuRequest) * Object.values(replicas).reduce((a, b) => a + b, 0);
+/** CPU a job requests: each pod's CPU request times its pods, in millicores. */
+export function jobCpuMillis(cpuRequest: string, pods: number): number {
+  return cpuMillis(cpuRequest) * pods;
 }
 
 /** Parses a Kubernetes CPU quantity (e.g. 250m, 1, 0.5) into millicores. */
@@ -86,8 +86,8 @@ export function cpuMillis(quantity: string): number {
 }
 
 /** Memory a job may use: each replica's memory limit times its replica count. */
-export function jobMemoryBytes(memoryLimit: string, replicas: Record<string, number>): number {
-  return quantityBytes(memoryLimit) * Object.values(replicas).reduce((a, b) => a + b, 0);
+export function jobMemoryBytes(memoryLimit: string, pods: number): number {
+  return quantityBytes(memoryLimit) * pods;
 }
 
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(1)} GiB`;
@@ -128,12 +128,13 @@ export function quantityBytes(quantity: string): number {
 /**
  * How many jobs may run at once: as many of the largest as fit beside the cluster's base,
  * in memory and, when the CPU count is known, in CPU requests (the scheduler refuses a pod
- * whose requests do not fit, and the run would take that for a failure).
+ * whose requests do not fit, and the run would take that for a failure). The operator's own
+ * controllers' requests (Trainer v2's JobSet asks for 500m) come off the room first.
  */
-export function jobConcurrency(usableMemoryBytes: number, jobMemoryBytes: number[], cpus?: number, jobCpu: number[] = []): number {
+export function jobConcurrency(usableMemoryBytes: number, jobMemoryBytes: number[], cpus?: number, jobCpu: number[] = [], operatorCpuMillis = 0): number {
   if (jobMemoryBytes.length === 0) return 1;
   const fit = (room: number, sizes: number[]) => (sizes.length === 0 ? Infinity : Math.floor(room / Math.max(...sizes)));
   const byMemory = fit(usableMemoryBytes - CLUSTER_BASE_MEMORY_BYTES, jobMemoryBytes);
-  const byCpu = cpus === undefined ? Infinity : fit(cpus * 1000 - CLUSTER_BASE_CPU_MILLIS, jobCpu);
+  const byCpu = cpus === undefined ? Infinity : fit(cpus * 1000 - CLUSTER_BASE_CPU_MILLIS - operatorCpuMillis, jobCpu);
   return Math.max(1, Math.min(jobMemoryBytes.length, byMemory, byCpu));
 }

@@ -19,7 +19,8 @@ const REQUEST_TIMEOUT = "--request-timeout=20s";
 
 export interface DiagnosticsTarget {
   clusterName: string;
-  operator?: Pick<OperatorDeployment, "namespace" | "name">;
+  /** The operator's Deployments (Trainer v2: the Trainer's and JobSet's controllers). */
+  operator: Pick<OperatorDeployment, "namespace" | "name">[];
   jobs: { framework: string; job: RenderedJob }[];
 }
 
@@ -43,12 +44,13 @@ export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand
     { file: "cluster/resources.txt", argv: ["kubectl", "get", "all", "--all-namespaces", "-o", "wide"] },
     { file: "cluster/events.txt", argv: ["kubectl", "get", "events", "--all-namespaces", "--sort-by=.lastTimestamp"] },
   ];
-  const op = target.operator;
-  if (op) {
+  for (const namespace of [...new Set(target.operator.map((d) => d.namespace))]) {
+    commands.push({ file: `operator/describe-${namespace}.txt`, argv: ["kubectl", "describe", "deployment,pods", "-n", namespace] });
+  }
+  for (const op of target.operator) {
     commands.push(
-      { file: "operator/describe.txt", argv: ["kubectl", "describe", "deployment,pods", "-n", op.namespace] },
-      { file: "operator/logs.txt", argv: ["kubectl", "logs", "-n", op.namespace, `deployment/${op.name}`, "--all-containers", "--tail=-1"] },
-      { file: "operator/logs-previous.txt", argv: ["kubectl", "logs", "-n", op.namespace, `deployment/${op.name}`, "--all-containers", "--previous", "--tail=-1"] },
+      { file: `operator/${op.name}.log`, argv: ["kubectl", "logs", "-n", op.namespace, `deployment/${op.name}`, "--all-containers", "--tail=-1"] },
+      { file: `operator/${op.name}-previous.log`, argv: ["kubectl", "logs", "-n", op.namespace, `deployment/${op.name}`, "--all-containers", "--previous", "--tail=-1"] },
     );
   }
   for (const { framework, job } of target.jobs) {
@@ -56,8 +58,9 @@ export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand
     commands.push(
       { file: `${framework}/job.yaml`, argv: ["kubectl", "get", job.resource, job.name, ...ns, "-o", "yaml"] },
       { file: `${framework}/job-describe.txt`, argv: ["kubectl", "describe", job.resource, job.name, ...ns] },
-      { file: `${framework}/pods-describe.txt`, argv: ["kubectl", "describe", "pods", ...ns, "-l", job.selector] },
-      { file: `${framework}/pods.log`, argv: ["kubectl", "logs", ...ns, "-l", job.selector, "--all-containers", "--prefix", "--tail=-1", "--max-log-requests=20"] },
+      ...job.related.map((r) => ({ file: `${framework}/${r.resource.split(".")[0]}.yaml`, argv: ["kubectl", "get", r.resource, r.name, ...ns, "-o", "yaml"] })),
+      { file: `${framework}/pods-describe.txt`, argv: ["kubectl", "describe", "pods", ...ns, "-l", job.podSelector] },
+      { file: `${framework}/pods.log`, argv: ["kubectl", "logs", ...ns, "-l", job.podSelector, "--all-containers", "--prefix", "--tail=-1", "--max-log-requests=20"] },
     );
   }
   return commands.map((c) => (c.argv[0] === "kubectl" ? { ...c, argv: [...c.argv, REQUEST_TIMEOUT] } : c));

@@ -1,12 +1,13 @@
-// Renders a framework's job from its catalog template for one run: this run's image,
-// the catalog's resources, and a label that selects the job and its pods.
+// Renders a framework's Training Operator v1 job from its catalog template for one run: this
+// run's image, the catalog's resources, and a label that selects the job and its pods.
+// (Trainer v2's TrainJob: trainJob.ts.)
 import { stringify } from "yaml";
 import type { CatalogEntry } from "../catalog/loader.js";
 import { KUBEFLOW_API_VERSION } from "../catalog/jobTemplate.js";
 
 /** Label on the job and its pods, so one selector finds everything a framework created. */
 export const FRAMEWORK_LABEL = "training-operator-ci/framework";
-const JOB_NAMESPACE = "default";
+export const JOB_NAMESPACE = "default";
 
 export interface RenderedJob {
   kind: string;
@@ -14,9 +15,18 @@ export interface RenderedJob {
   namespace: string;
   /** `kubectl get` resource name, e.g. jaxjob.kubeflow.org. */
   resource: string;
-  /** Label selector for the job's pods. */
+  /** Label selector for the job itself. */
   selector: string;
+  /** Label selector for the job's pods. */
+  podSelector: string;
+  /** The condition type that means success: Succeeded (v1 jobs) or Complete (TrainJob). */
+  successCondition: string;
+  /** How many pods the job runs at once. */
+  pods: number;
+  /** Further objects worth keeping after a failure, each as `kubectl get <resource> <name> -o yaml`. */
+  related: { resource: string; name: string }[];
   manifest: Record<string, any>;
+  /** Everything `kubectl apply` gets for this job (the job last). */
   yaml: string;
 }
 
@@ -36,12 +46,17 @@ export function renderJob(entry: CatalogEntry, image: string): RenderedJob {
       container.resources = structuredClone(entry.spec.job.resources);
     }
   }
+  const selector = `${FRAMEWORK_LABEL}=${entry.name}`;
   return {
     kind: entry.spec.job.kind,
     name,
     namespace,
     resource: `${entry.spec.job.kind.toLowerCase()}.${KUBEFLOW_API_VERSION.split("/")[0]}`,
-    selector: `${FRAMEWORK_LABEL}=${entry.name}`,
+    selector,
+    podSelector: selector,
+    successCondition: "Succeeded",
+    pods: Object.values(entry.job.replicas).reduce((a, b) => a + b, 0),
+    related: [],
     manifest,
     yaml: stringify(manifest),
   };

@@ -1,11 +1,12 @@
-// Runs one framework's job in the cluster: apply, wait for Succeeded (failing early on
-// Failed or a pod that cannot start), then read every pod's result line.
+// Runs one framework's job in the cluster: apply, wait for success (Succeeded, or Complete
+// for a TrainJob), failing early on Failed or a pod that cannot start, then read every pod's
+// result line.
 import type { CatalogEntry } from "../catalog/loader.js";
 import type { KindCluster } from "../cluster/kind.js";
 import { FailureWithLog, sleep } from "../run/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
-import { jobState, podEnds, podNames, type JobState } from "./status.js";
+import { jobState, mergeLists, podEnds, podNames, type JobState } from "./status.js";
 
 export interface JobOutcome {
   state: JobState;
@@ -46,7 +47,10 @@ export async function runJob(
   await cluster.apply(job.yaml);
   const timeout = entry.spec.job.timeoutSeconds;
   const deadline = pacing.now() + timeout * 1000;
-  const list = ["kubectl", "get", `${job.resource},pods`, "-n", job.namespace, "-l", job.selector, "-o", "json"];
+  const lists = [
+    ["kubectl", "get", job.resource, "-n", job.namespace, "-l", job.selector, "-o", "json"],
+    ["kubectl", "get", "pods", "-n", job.namespace, "-l", job.podSelector, "-o", "json"],
+  ];
   let state: JobState;
   let listJson: string;
   let last = "";
@@ -54,7 +58,7 @@ export async function runJob(
   /** One poll; undefined after a passing API error (the caller pauses and polls again until `until`). */
   const poll = async (until: number): Promise<string | undefined> => {
     try {
-      const json = await cluster.run(list);
+      const json = mergeLists([await cluster.run(lists[0]!), await cluster.run(lists[1]!)]);
       failures = 0;
       return json;
     } catch (error) {
@@ -70,7 +74,7 @@ export async function runJob(
       continue;
     }
     listJson = polled;
-    state = jobState(listJson, job.kind, job.name);
+    state = jobState(listJson, job.kind, job.name, job.successCondition);
     if (state.detail !== last) note(`${job.kind} ${job.name}: ${state.detail}`);
     last = state.detail;
     if (state.phase === "succeeded" || state.phase === "failed") break;

@@ -1,5 +1,6 @@
-// Turns `kubectl get <job-resource>,pods -l <selector> -o json` into the job's state,
+// Turns the job and its pods (`kubectl get ... -o json` lists, merged) into the job's state,
 // failing early on pod problems that never resolve by waiting (a missing image, no room).
+// v1 jobs end with Succeeded or Failed; a TrainJob with Complete or Failed.
 
 export type JobPhase = "pending" | "running" | "succeeded" | "failed";
 
@@ -67,7 +68,7 @@ function podSummary(pods: Item[]): string {
   return `pods: ${[...counts].map(([phase, n]) => `${n} ${phase}`).join(", ")}`;
 }
 
-export function jobState(listJson: string, kind: string, name: string): JobState {
+export function jobState(listJson: string, kind: string, name: string, successCondition = "Succeeded"): JobState {
   const list = JSON.parse(listJson) as { items?: Item[] };
   const items = list.items ?? [];
   const job = items.find((i) => i.kind === kind && i.metadata?.name === name);
@@ -77,7 +78,7 @@ export function jobState(listJson: string, kind: string, name: string): JobState
   const conditions = job.status?.conditions ?? [];
   const isTrue = (type: string) => conditions.find((c) => c.type === type && c.status === "True");
   const describe = (c: Condition) => `${c.type}${c.reason ? ` (${c.reason})` : ""}${c.message ? `: ${c.message}` : ""}`;
-  const succeeded = isTrue("Succeeded");
+  const succeeded = isTrue(successCondition);
   if (succeeded) return { phase: "succeeded", detail: describe(succeeded) };
   const failed = isTrue("Failed");
   if (failed) return { phase: "failed", detail: describe(failed) };
@@ -101,6 +102,11 @@ export interface PodEnds {
   running: string[];
   /** Pods that ended Failed, with the first terminated container's reason. */
   failed: string[];
+}
+
+/** Merges `kubectl get ... -o json` lists into one. */
+export function mergeLists(listJsons: string[]): string {
+  return JSON.stringify({ items: listJsons.flatMap((json) => (JSON.parse(json) as { items?: Item[] }).items ?? []) });
 }
 
 /**

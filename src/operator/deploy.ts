@@ -1,17 +1,30 @@
-// Deploys the Training Operator from a source tree: the pinned upstream release by
-// default, or a developer's checkout, optionally with an operator image built from it.
+// Deploys the operator from a source tree: the pinned upstream release of the chosen line by
+// default, or a developer's checkout, optionally with the operator image built from it.
 import { dag, ExistsType, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { ArgumentError } from "../catalog/errors.js";
 import { parseTaggedReference } from "../catalog/reference.js";
 import { DaggerRunner, type DaggerHandle } from "../cluster/exec.js";
 import type { ImageArchive } from "../cluster/runner.js";
-import { OPERATOR_REPOSITORY, OPERATOR_VERSION } from "../cluster/pins.js";
+import { JOBSET, OPERATOR_V1, TRAINER_V2, type PinnedTree } from "../cluster/pins.js";
 import { imageTarball, pulledImageArchive } from "../images.js";
-import { planOperatorInstall, type OperatorInstall } from "./install.js";
+import { planOperatorInstall, planTrainerInstall, type OperatorInstall, type TrainerChanges } from "./install.js";
+import type { OperatorLine } from "./line.js";
 import { LOCAL_OPERATOR_REPOSITORY, OPERATOR_DOCKERFILE, operatorImageTag, operatorSourceProblem, STANDALONE_OVERLAY } from "./plan.js";
+import {
+  JOBSET_KUSTOMIZATION,
+  jobsetRelease,
+  LOCAL_TRAINER_REPOSITORY,
+  MANAGER_OVERLAY,
+  RUNTIMES_OVERLAY,
+  TRAINER_DOCKERFILE,
+  trainerSourceProblem,
+} from "./trainer.js";
 
 export interface PreparedOperator {
+  line: OperatorLine;
   tree: Directory;
+  /** v2: JobSet's tree at the release the tree's manager overlay installs. */
+  jobset?: Directory;
   /** Set when the tree came from --operator-source (errors then name that argument). */
   fromArgument: boolean;
   /** For the summary: where the manifests (and image) come from. */
@@ -20,53 +33,99 @@ export interface PreparedOperator {
   image?: ImageArchive<File> & { name: string; tag: string };
 }
 
+/** A release tree by tag, refusing it unless the tag still names the pinned commit. */
+async function pinnedTree(pin: PinnedTree): Promise<Directory> {
+  const ref = dag.git(pin.repository).tag(pin.tag);
+  const commit = await ref.commit();
+  if (commit !== pin.commit) throw new Error(`${pin.repository} tag ${pin.tag} is now commit ${commit}, not the pinned ${pin.commit}; refusing a moved tag`);
+  return ref.tree();
+}
 
-/** Checks the tree and, with `build`, wires the operator image build (lazily). */
-export async function prepareOperator(source: Directory | undefined, build: boolean): Promise<PreparedOperator> {
-  const tree = source ?? dag.git(OPERATOR_REPOSITORY).tag(OPERATOR_VERSION).tree();
-  const [overlay, dockerfile] = await Promise.all([
-    tree.exists(`${STANDALONE_OVERLAY}/kustomization.yaml`, { expectedType: ExistsType.RegularType }),
-    tree.exists(OPERATOR_DOCKERFILE, { expectedType: ExistsType.RegularType }),
+const isFile = (tree: Directory, path: string) => tree.exists(path, { expectedType: ExistsType.RegularType });
+
+/** Checks the tree of the chosen line and, with `build`, wires the operator image build (lazily). */
+export async function prepareOperator(line: OperatorLine, source: Directory | undefined, build: boolean): Promise<PreparedOperator> {
+  const release = line === "v1" ? OPERATOR_V1 : TRAINER_V2;
+  const tree = source ?? (await pinnedTree(release));
+  const [v1Overlay, manager, runtimes, jobsetFile, v1Dockerfile, v2Dockerfile] = await Promise.all([
+    isFile(tree, `${STANDALONE_OVERLAY}/kustomization.yaml`),
+    isFile(tree, `${MANAGER_OVERLAY}/kustomization.yaml`),
+    isFile(tree, `${RUNTIMES_OVERLAY}/kustomization.yaml`),
+    isFile(tree, JOBSET_KUSTOMIZATION),
+    isFile(tree, OPERATOR_DOCKERFILE),
+    isFile(tree, TRAINER_DOCKERFILE),
   ]);
-  const problem = operatorSourceProblem({ overlay, dockerfile }, build);
+  const problem =
+    line === "v1"
+      ? operatorSourceProblem({ overlay: v1Overlay, dockerfile: v1Dockerfile, v2Overlay: manager }, build)
+      : trainerSourceProblem({ manager, runtimes, jobset: jobsetFile, dockerfile: v2Dockerfile, v1Overlay }, build);
   if (problem) {
-    if (!source) throw new Error(`the pinned operator release ${OPERATOR_VERSION} lacks what is needed: ${problem.message}`);
+    if (!source) throw new Error(`the pinned release ${release.tag} lacks what is needed: ${problem.message}`);
     throw problem;
   }
-  const origin = source ? "--operator-source" : `kubeflow/trainer ${OPERATOR_VERSION}`;
-  if (!build) return { tree, fromArgument: !!source, description: `${origin} manifests, released operator image` };
+  const origin = source ? "--operator-source" : `kubeflow/trainer ${release.tag}`;
+  let jobset: Directory | undefined;
+  let jobsetNote = "";
+  if (line === "v2") {
+    let version: string;
+    try {
+      version = jobsetRelease(await tree.file(JOBSET_KUSTOMIZATION).contents());
+    } catch (error) {
+      if (!source) throw error;
+      throw new ArgumentError("operator-source", (error as Error).message);
+    }
+    // Another release than the pinned one comes from a tree under test: taken by its tag.
+    jobset = version === JOBSET.tag ? await pinnedTree(JOBSET) : dag.git(JOBSET.repository).tag(version).tree();
+    jobsetNote = `, JobSet ${version} built from its tree${version === JOBSET.tag ? "" : " (tag from the tree, not pinned by commit)"}`;
+  }
+  const common = { line, tree, jobset, fromArgument: !!source };
+  if (!build) return { ...common, description: `${origin} manifests, released images${jobsetNote}` };
   const tag = operatorImageTag(await tree.digest());
-  const reference = `${LOCAL_OPERATOR_REPOSITORY}:${tag}`;
-  const container = tree.dockerBuild({ dockerfile: OPERATOR_DOCKERFILE });
+  const name = line === "v1" ? LOCAL_OPERATOR_REPOSITORY : LOCAL_TRAINER_REPOSITORY;
+  const reference = `${name}:${tag}`;
+  const container = tree.dockerBuild({ dockerfile: line === "v1" ? OPERATOR_DOCKERFILE : TRAINER_DOCKERFILE });
   return {
-    tree,
-    fromArgument: !!source,
-    description: `${origin} manifests, operator image built from it (${reference})`,
-    image: { reference, name: LOCAL_OPERATOR_REPOSITORY, tag, file: imageTarball(container, { reference, tag }) },
+    ...common,
+    description: `${origin} manifests, operator image built from it (${reference})${jobsetNote}`,
+    image: { reference, name, tag, file: imageTarball(container, { reference, tag }) },
   };
 }
 
 export interface DaggerOperatorInstall extends OperatorInstall<DaggerHandle> {
-  /** The operator image to load into the cluster, so the node does not pull it (absent when the manifests pin it by digest). */
-  image?: ImageArchive<File>;
+  /** The images to load into the cluster, so the node pulls none (one named by digest is left to the node). */
+  images: ImageArchive<File>[];
 }
 
 /**
  * Plans the install in `tools` (no cluster needed); a tree from --operator-source whose
- * overlay does not render fails here, naming that argument.
+ * overlays do not render fails here, naming that argument.
  */
-export async function planDaggerOperatorInstall(tools: Container, operator: PreparedOperator, flags: string[]): Promise<DaggerOperatorInstall> {
+export async function planDaggerOperatorInstall(
+  tools: Container,
+  operator: PreparedOperator,
+  needs: { flags: string[]; runtimes: TrainerChanges["runtimes"] },
+): Promise<DaggerOperatorInstall> {
+  const runner = new DaggerRunner(tools);
   let install: OperatorInstall<DaggerHandle>;
   try {
-    install = await planOperatorInstall<DaggerHandle>(new DaggerRunner(tools), operator.tree, { image: operator.image, flags });
+    install =
+      operator.line === "v1"
+        ? await planOperatorInstall<DaggerHandle>(runner, operator.tree, { image: operator.image, flags: needs.flags })
+        : await planTrainerInstall<DaggerHandle>(runner, { trainer: operator.tree, jobset: operator.jobset! }, { image: operator.image, runtimes: needs.runtimes });
   } catch (error) {
     if (!operator.fromArgument) throw error;
-    throw new ArgumentError("operator-source", `${STANDALONE_OVERLAY} does not give a usable operator Deployment: ${(error as Error).message}`);
+    const overlays = operator.line === "v1" ? STANDALONE_OVERLAY : `${MANAGER_OVERLAY} and ${RUNTIMES_OVERLAY}`;
+    throw new ArgumentError("operator-source", `${overlays} do not give a usable install: ${(error as Error).message}`);
   }
-  return { ...install, image: operator.image ?? releasedImage(install.deployment.image) };
+  // The operator's own Deployment comes first: with --build-operator it runs the built image.
+  const images = install.deployments.flatMap((d, i) => {
+    const image = i === 0 && operator.image ? operator.image : releasedImage(d.image);
+    return image ? [image] : [];
+  });
+  return { ...install, images };
 }
 
-/** The image the manifests name by tag, pulled by the engine (and cached there) rather than by the node. */
+/** An image the manifests name by tag, pulled by the engine (and cached there) rather than by the node. */
 function releasedImage(reference: string): ImageArchive<File> | undefined {
   const parsed = parseTaggedReference(reference);
   if (typeof parsed === "string") return undefined; // by digest (or untagged): left to the node

@@ -1,24 +1,42 @@
-// Installing the operator into a cluster, through the command runner: render the overlay
-// to find the Deployment, layer a generated kustomization for a built image or the
-// frameworks' flags, server-side apply, and wait for CRDs and Deployment.
-import { operatorCommands, outerLimit, TIMEOUTS } from "../cluster/commands.js";
+// Installing an operator into a cluster, through the command runner. Planning renders the
+// tree's overlays (no cluster needed) to find the Deployments, layers generated kustomizations
+// for a built image or the frameworks' flags, and (Trainer v2) points the tree's JobSet
+// kustomization at JobSet's own tree; applying runs operatorInstallCommands.
+import { operatorInstallCommands, TIMEOUTS } from "../cluster/commands.js";
 import type { KindCluster } from "../cluster/kind.js";
 import { mustRun, type CommandRunner, type Input } from "../cluster/runner.js";
-import { findOperatorDeployment, operatorKustomization, STANDALONE_OVERLAY, type OperatorChanges, type OperatorDeployment } from "./plan.js";
+import type { OperatorLine } from "./line.js";
+import { findOperatorDeployment, operatorKustomization, STANDALONE_OVERLAY, type ManifestDoc, type OperatorChanges, type OperatorDeployment } from "./plan.js";
+import {
+  findTrainerDeployments,
+  JOBSET_KUSTOMIZATION,
+  jobsetConfigFrom,
+  localJobsetKustomization,
+  MANAGER_OVERLAY,
+  neededRuntimes,
+  renderedRuntimes,
+  RUNTIMES_OVERLAY,
+  trainerImageKustomization,
+} from "./trainer.js";
 
 const OPERATOR_MOUNT = "/operator";
+const JOBSET_MOUNT = "/jobset";
 const OVERRIDE_DIR = "/e2e/operator";
 
 export interface OperatorInstall<H> {
-  /** Folder to `kubectl apply -k` once `inputs` are in place. */
-  kustomization: string;
-  deployment: OperatorDeployment;
-  /** The operator tree, and any generated kustomization. */
+  line: OperatorLine;
+  /** Folders to `kubectl apply -k` in order once `inputs` are in place: the operator, then (v2) the runtimes. */
+  kustomizations: string[];
+  /** The Deployments to wait for and to keep logs of, the operator's own first (images as the manifests name them). */
+  deployments: OperatorDeployment[];
+  /** v2: the ClusterTrainingRuntimes the jobs run on, by name, as the tree deploys them. */
+  runtimes: Record<string, ManifestDoc>;
+  /** The source trees, and any generated kustomization. */
   inputs: Input<H>[];
 }
 
 /**
- * Renders the tree's standalone overlay with `kubectl kustomize` (no cluster needed) to find
+ * Training Operator v1: renders the tree's standalone overlay with `kubectl kustomize` to find
  * the operator Deployment, and layers a generated kustomization on it when `changes` ask for
  * anything. Throws when the overlay does not render or has no operator Deployment.
  */
@@ -27,15 +45,53 @@ export async function planOperatorInstall<H>(tools: CommandRunner<H>, tree: H, c
   const treeInput: Input<H> = { path: OPERATOR_MOUNT, directory: tree };
   const deployment = findOperatorDeployment(await mustRun(tools.with([treeInput]), ["kubectl", "kustomize", overlay], TIMEOUTS.inspect));
   const generated = operatorKustomization(`../..${overlay}`, deployment, changes);
-  if (!generated) return { kustomization: overlay, deployment, inputs: [treeInput] };
-  return { kustomization: OVERRIDE_DIR, deployment, inputs: [treeInput, { path: `${OVERRIDE_DIR}/kustomization.yaml`, text: generated }] };
+  const base = { line: "v1" as const, deployments: [deployment], runtimes: {} };
+  if (!generated) return { ...base, kustomizations: [overlay], inputs: [treeInput] };
+  return { ...base, kustomizations: [OVERRIDE_DIR], inputs: [treeInput, { path: `${OVERRIDE_DIR}/kustomization.yaml`, text: generated }] };
 }
 
-/** Server-side applies the operator and waits for its CRDs and Deployment; a timeout is a failure. */
+export interface TrainerChanges {
+  /** A locally built Trainer controller image to run instead of the manifests' one. */
+  image?: { name: string; tag: string };
+  /** The runtime each framework's TrainJob names. */
+  runtimes: { framework: string; runtime: string }[];
+}
+
+/**
+ * Kubeflow Trainer v2: the manager overlay with the tree's JobSet kustomization pointed at
+ * `jobset` (JobSet's tree at the release that kustomization names), and the runtimes overlay.
+ * Throws when an overlay does not render, lacks a controller, or lacks a runtime a job needs.
+ */
+export async function planTrainerInstall<H>(tools: CommandRunner<H>, trees: { trainer: H; jobset: H }, changes: TrainerChanges): Promise<OperatorInstall<H>> {
+  const treeInputs: Input<H>[] = [
+    { path: OPERATOR_MOUNT, directory: trees.trainer },
+    { path: JOBSET_MOUNT, directory: trees.jobset },
+  ];
+  const jobsetFile = `${OPERATOR_MOUNT}/${JOBSET_KUSTOMIZATION}`;
+  const original = await mustRun(tools.with(treeInputs), ["cat", jobsetFile], TIMEOUTS.inspect);
+  const inputs: Input<H>[] = [...treeInputs, { path: jobsetFile, text: localJobsetKustomization(original, jobsetConfigFrom(OPERATOR_MOUNT, JOBSET_MOUNT)) }];
+  const client = tools.with(inputs);
+  const manager = `${OPERATOR_MOUNT}/${MANAGER_OVERLAY}`;
+  const runtimesOverlay = `${OPERATOR_MOUNT}/${RUNTIMES_OVERLAY}`;
+  const deployments = findTrainerDeployments(await mustRun(client, ["kubectl", "kustomize", manager], TIMEOUTS.inspect));
+  const runtimes = neededRuntimes(renderedRuntimes(await mustRun(client, ["kubectl", "kustomize", runtimesOverlay], TIMEOUTS.inspect)), changes.runtimes);
+  if (!changes.image) return { line: "v2", kustomizations: [manager, runtimesOverlay], deployments, runtimes, inputs };
+  return {
+    line: "v2",
+    kustomizations: [OVERRIDE_DIR, runtimesOverlay],
+    deployments,
+    runtimes,
+    inputs: [...inputs, { path: `${OVERRIDE_DIR}/kustomization.yaml`, text: trainerImageKustomization(`../..${manager}`, deployments[0]!, changes.image) }],
+  };
+}
+
+/** The install's command steps, for operatorInstallCommands. */
+export function installSteps(install: OperatorInstall<unknown>) {
+  return { kustomizations: install.kustomizations, deployments: install.deployments, runtimes: Object.keys(install.runtimes) };
+}
+
+/** Server-side applies the operator and waits for everything it needs to serve; a timeout is a failure. */
 export async function applyOperator<H>(cluster: KindCluster<H>, install: OperatorInstall<H>): Promise<void> {
   const client = cluster.runner.with(install.inputs);
-  const commands = operatorCommands(install.kustomization, install.deployment);
-  await mustRun(client, commands.apply, TIMEOUTS.apply);
-  await mustRun(client, commands.crdsEstablished, outerLimit(TIMEOUTS.crdsEstablished));
-  await mustRun(client, commands.available, outerLimit(TIMEOUTS.operatorAvailable));
+  for (const command of operatorInstallCommands(installSteps(install))) await mustRun(client, command.argv, command.timeoutSeconds);
 }

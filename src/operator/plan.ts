@@ -1,5 +1,6 @@
-// Installing the Training Operator: which overlay, which Deployment to wait for, and the
+// Installing the Training Operator v1: which overlay, which Deployment to wait for, and the
 // kustomization that swaps in a locally built operator image without touching the source.
+// (Trainer v2: trainer.ts.)
 import { parseAllDocuments, stringify } from "yaml";
 import { ArgumentError } from "../catalog/errors.js";
 
@@ -9,11 +10,12 @@ export const OPERATOR_DOCKERFILE = "build/images/training-operator/Dockerfile";
 export const LOCAL_OPERATOR_REPOSITORY = "docker.io/kubeflow-ci/training-operator";
 
 /** Checks an --operator-source tree for what the flow needs; returns the error to raise, if any. */
-export function operatorSourceProblem(has: { overlay: boolean; dockerfile: boolean }, buildOperator: boolean): ArgumentError | undefined {
+export function operatorSourceProblem(has: { overlay: boolean; dockerfile: boolean; v2Overlay?: boolean }, buildOperator: boolean): ArgumentError | undefined {
   if (!has.overlay) {
+    const hint = has.v2Overlay ? "; this looks like a Kubeflow Trainer v2 tree: add --operator v2" : "";
     return new ArgumentError(
       "operator-source",
-      `${STANDALONE_OVERLAY}/kustomization.yaml not found: pass a Training Operator v1 checkout (kubeflow/trainer, release-1.9 line, which has JAXJob), e.g. --operator-source=.`,
+      `${STANDALONE_OVERLAY}/kustomization.yaml not found: pass a Training Operator v1 checkout (kubeflow/trainer, release-1.9 line, which has JAXJob), e.g. --operator-source=.${hint}`,
     );
   }
   if (buildOperator && !has.dockerfile) {
@@ -29,22 +31,56 @@ export interface OperatorDeployment {
   image: string;
   /** The operator container's command, where extra flags are appended. */
   command: string[];
+  /** Label selector of its pods (spec.selector.matchLabels), e.g. for waiting until they are Ready. */
+  selector: string;
+  /** CPU its pods request, in millicores (it counts against the cluster's room for jobs). */
+  cpuMillis: number;
 }
 
-type Doc = { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: any };
+export type ManifestDoc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> }; spec?: any };
+
+/** The documents of a `kubectl kustomize` output, parsed. */
+export function renderedDocs(rendered: string): ManifestDoc[] {
+  return parseAllDocuments(rendered)
+    .map((d) => d.toJS() as ManifestDoc | null)
+    .filter((d): d is ManifestDoc => d !== null && typeof d === "object");
+}
+
+const millicores = (quantity: unknown): number => {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(m)?$/.exec(String(quantity ?? ""));
+  return match ? Math.ceil(Number(match[1]) * (match[2] ? 1 : 1000)) : 0;
+};
+
+/** Every Deployment in rendered manifests that has a container with an image, in order. */
+export function renderedDeployments(docs: ManifestDoc[]): OperatorDeployment[] {
+  return docs.flatMap((doc) => {
+    const containers = doc.kind === "Deployment" ? (doc.spec?.template?.spec?.containers as any[] | undefined) : undefined;
+    const container = containers?.[0] as { image?: string; command?: string[] } | undefined;
+    if (!doc.metadata?.name || !container?.image) return [];
+    const matchLabels = (doc.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
+    return [
+      {
+        namespace: doc.metadata.namespace ?? "default",
+        name: doc.metadata.name,
+        image: container.image,
+        command: container.command ?? [],
+        selector: Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(","),
+        cpuMillis: (containers ?? []).reduce((sum, c) => sum + millicores(c?.resources?.requests?.cpu), 0),
+      },
+    ];
+  });
+}
 
 /** Finds the operator Deployment in `kubectl kustomize <overlay>` output. */
 export function findOperatorDeployment(rendered: string): OperatorDeployment {
-  const docs = parseAllDocuments(rendered).map((d) => d.toJS() as Doc | null);
-  const deployments = docs.filter((d): d is Doc => d?.kind === "Deployment");
-  const operator = deployments.length === 1 ? deployments[0] : deployments.find((d) => /training-operator/.test(d.metadata?.name ?? ""));
-  const container = operator?.spec?.template?.spec?.containers?.[0] as { image?: string; command?: string[] } | undefined;
-  if (!operator?.metadata?.name || !container?.image) {
+  const deployments = renderedDeployments(renderedDocs(rendered));
+  const operator = deployments.length === 1 ? deployments[0] : deployments.find((d) => /training-operator/.test(d.name));
+  if (!operator) {
     throw new Error(
-      `the rendered ${STANDALONE_OVERLAY} has no operator Deployment with an image (found ${deployments.length} Deployment(s): ${deployments.map((d) => d.metadata?.name).join(", ") || "none"})`,
+      `the rendered ${STANDALONE_OVERLAY} has no operator Deployment with an image (found ${deployments.length} Deployment(s): ${deployments.map((d) => d.name).join(", ") || "none"})`,
     );
   }
-  return { namespace: operator.metadata.namespace ?? "default", name: operator.metadata.name, image: container.image, command: container.command ?? [] };
+  return operator;
 }
 
 /** An image reference without its tag or digest: what kustomize's `images` matches on. */

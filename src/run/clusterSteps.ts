@@ -58,7 +58,7 @@ export async function runClusterSteps<H>(plan: ClusterPlan<H>, recorder: RunReco
   const target = cluster;
   const diagnostics = await recorder
     .step("collect diagnostics", () =>
-      collectDiagnostics(target, { clusterName: plan.cluster.name, operator: plan.install.deployment, jobs: plan.jobs.map(({ entry, job }) => ({ framework: entry.name, job })) }),
+      collectDiagnostics(target, { clusterName: plan.cluster.name, operator: plan.install.deployments, jobs: plan.jobs.map(({ entry, job }) => ({ framework: entry.name, job })) }),
     )
     .catch(() => undefined);
   report.diagnosticsCollected = diagnostics !== undefined;

@@ -122,12 +122,12 @@ async function main(): Promise<void> {
     install = await planOperatorInstall(env.client, operatorTree(), { flags: needs.flags });
     // The module's preflight arithmetic, on this machine's facts (the engine's, in a real run).
     const facts = parseEngineFacts(execFileSync("sh", ["-c", "cat /proc/meminfo; echo ---; echo ---; df -Pk /var/lib; echo ---; nproc"], { encoding: "utf8" }));
-    const memories = entries.map((e) => jobMemoryBytes(e.spec.job.resources.limits.memory, e.job.replicas));
-    const cpus = entries.map((e) => jobCpuMillis(e.spec.job.resources.requests.cpu, e.job.replicas));
+    const jobs = entries.map((entry, i) => ({ entry, job: renderJob(entry, frameworkArchives[i]!.reference) }));
+    const memories = jobs.map(({ entry, job }) => jobMemoryBytes(entry.spec.job.resources.limits.memory, job.pods));
+    const cpus = jobs.map(({ entry, job }) => jobCpuMillis(entry.spec.job.resources.requests.cpu, job.pods));
     const concurrency = jobConcurrency(usableMemory(facts), memories, facts.cpus, cpus);
     recorder.note(`${facts.cpus} CPU(s), ${(usableMemory(facts) / GIB).toFixed(1)} GiB available: up to ${concurrency} job(s) at once`);
 
-    const jobs = entries.map((entry, i) => ({ entry, job: renderJob(entry, frameworkArchives[i]!.reference) }));
     const report: RunReport = {
       ok: false,
       operator: "kubeflow/trainer v1.9.4 manifests (Go module), operator built from source",
@@ -164,10 +164,10 @@ async function main(): Promise<void> {
       const error = await runJob(live, jax, job, (l) => recorder.note(l)).then(() => undefined, (e: Error) => e);
       expect(error, "the job was reported as passing");
       expect(/failed/i.test(error.message), `unexpected failure: ${error.message}`);
-      const files = await collectDiagnostics(live, { clusterName: options.name, operator: install!.deployment, jobs: [{ framework: "jax-fails", job }] });
+      const files = await collectDiagnostics(live, { clusterName: options.name, operator: install!.deployments, jobs: [{ framework: "jax-fails", job }] });
       saveDiagnostics("failing-payload", files);
       const has = (path: string, pattern?: RegExp) => expect(files[path] !== undefined && (!pattern || pattern.test(files[path]!)), `diagnostics lack ${path}${pattern ? ` matching ${pattern}` : ""}`);
-      has("operator/logs.txt", /\S/);
+      has("operator/training-operator.log", /\S/);
       has("jax-fails/pods.log", /the payload fails on purpose/);
       has("jax-fails/pods-describe.txt", /jax-fails-worker-0/);
       has("cluster/events.txt", /\S/);

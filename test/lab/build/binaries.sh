@@ -47,6 +47,16 @@ done
 build coredns-v1.13.1 github.com/coredns/coredns@v1.13.1
 build coredns-v1.12.1 github.com/coredns/coredns@v1.12.1
 build training-operator github.com/kubeflow/training-operator/cmd/training-operator.v1@v1.9.4
+# Trainer v2 and the JobSet its manager overlay installs, at the versions the module pins.
+build trainer-controller-manager github.com/kubeflow/trainer/v2/cmd/trainer-controller-manager@v2.3.0
+# `go install sigs.k8s.io/jobset@v0.12.0` asks the proxy for the module's version list, which it
+# refuses here; building inside the downloaded module needs only that exact version.
+if [ ! -x "$bin/jobset" ] || [ "$(cat "$LAB_CACHE/stamps/jobset" 2>/dev/null)" != "sigs.k8s.io/jobset@v0.12.0" ]; then
+  echo "lab: building jobset (sigs.k8s.io/jobset@v0.12.0)"
+  jobset_dir=$(go mod download -json sigs.k8s.io/jobset@v0.12.0 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  (cd "$jobset_dir" && go build -trimpath -buildvcs=false -o "$bin/jobset" .)
+  echo "sigs.k8s.io/jobset@v0.12.0" > "$LAB_CACHE/stamps/jobset"
+fi
 CGO_ENABLED=1 build runc github.com/opencontainers/runc@v1.4.2 -tags seccomp
 
 # The lab's own runc wrapper (runc-lab/main.go), rebuilt when its source changes; without VCS

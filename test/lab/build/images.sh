@@ -58,12 +58,13 @@ runc_lab=0
 echo "cgroup-v1=$cgroup_v1 runc-lab=$runc_lab" > "$ctx/host-facts"
 build lab/kind-base:v0.32.0 "$ctx" --build-arg "CGROUP_V1=$cgroup_v1" --build-arg "RUNC_LAB=$runc_lab"
 
-scratch_image() { # TAG BINARY TARGET [ENTRYPOINT]
-  local tag=$1 binary=$2 target=$3 entry=${4:-}
+scratch_image() { # TAG BINARY TARGET [ENTRYPOINT [USER]]
+  local tag=$1 binary=$2 target=$3 entry=${4:-} user=${5:-}
   local c
   c=$(fresh_ctx "img-${tag//[:\/]/_}")
   cp "$binary" "$c/$(basename "$target")"
   { echo "FROM scratch"; echo "COPY $(basename "$target") $target"; echo "ENV PATH=/usr/local/bin:/usr/bin:/bin"
+    [ -n "$user" ] && echo "USER $user"
     [ -n "$entry" ] && echo "ENTRYPOINT [\"$entry\"]"; } > "$c/Dockerfile"
   build "$tag" "$c"
 }
@@ -117,4 +118,8 @@ ctx=$(fresh_ctx client)
 cp "$lab_dir/images/client/Dockerfile" "$bin/kind" "$LAB_CACHE/kubernetes/v1.35.5/kubectl" "$ctx/"
 build lab/client "$ctx"
 scratch_image ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489 "$bin/training-operator" /manager /manager
+# Trainer v2 and JobSet, named as the v2.3.0 manager overlay names them; their Deployments ask
+# for a non-root user, as the upstream images (distroless nonroot) give.
+scratch_image ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0 "$bin/trainer-controller-manager" /manager /manager 65532:65532
+scratch_image registry.k8s.io/jobset/jobset:v0.12.0 "$bin/jobset" /manager /manager 65532:65532
 echo "lab: images ready"

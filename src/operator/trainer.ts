@@ -1,0 +1,109 @@
+// Installing Kubeflow Trainer v2 from a source tree: the manager overlay (controller, CRDs,
+// webhooks and JobSet) and the runtimes overlay. The manager overlay takes JobSet from a release
+// file on GitHub; the module instead builds JobSet's manifests from JobSet's own tree at that
+// release's tag, as JobSet's `make artifacts` does (kustomize build config/default), so the
+// install downloads nothing unpinned and renders the same objects.
+import { posix } from "node:path";
+import { parse, stringify } from "yaml";
+import { ArgumentError } from "../catalog/errors.js";
+import { imageName, renderedDeployments, renderedDocs, type ManifestDoc, type OperatorDeployment } from "./plan.js";
+
+export const MANAGER_OVERLAY = "manifests/overlays/manager";
+export const RUNTIMES_OVERLAY = "manifests/overlays/runtimes";
+export const JOBSET_KUSTOMIZATION = "manifests/third-party/jobset/kustomization.yaml";
+export const TRAINER_DOCKERFILE = "cmd/trainer-controller-manager/Dockerfile";
+/** JobSet's kustomization that its release renders into manifests.yaml. */
+export const JOBSET_CONFIG = "config/default";
+/** Repository the locally built Trainer controller image is named under (never pushed). */
+export const LOCAL_TRAINER_REPOSITORY = "docker.io/kubeflow-ci/trainer-controller-manager";
+
+const JOBSET_RELEASE_FILE = /^https:\/\/github\.com\/kubernetes-sigs\/jobset\/releases\/download\/(v[0-9][^/]*)\/manifests\.yaml$/;
+
+/** Checks an --operator-source tree for what a v2 run needs; returns the error to raise, if any. */
+export function trainerSourceProblem(has: { manager: boolean; runtimes: boolean; jobset: boolean; dockerfile: boolean; v1Overlay: boolean }, buildOperator: boolean): ArgumentError | undefined {
+  const missing = [
+    ...(has.manager ? [] : [`${MANAGER_OVERLAY}/kustomization.yaml`]),
+    ...(has.runtimes ? [] : [`${RUNTIMES_OVERLAY}/kustomization.yaml`]),
+    ...(has.jobset ? [] : [JOBSET_KUSTOMIZATION]),
+  ];
+  if (missing.length > 0) {
+    const hint = has.v1Overlay ? "; this looks like a Training Operator v1 tree: use --operator v1" : "";
+    return new ArgumentError(
+      "operator-source",
+      `${missing.join(", ")} not found: pass a Kubeflow Trainer v2 checkout (kubeflow/trainer, v2.x, e.g. --operator-source=.)${hint}`,
+    );
+  }
+  if (buildOperator && !has.dockerfile) {
+    return new ArgumentError("operator-source", `${TRAINER_DOCKERFILE} not found, so --build-operator cannot build the Trainer controller image from this tree`);
+  }
+  return undefined;
+}
+
+/** The JobSet release the tree's third-party kustomization installs, e.g. "v0.12.0". */
+export function jobsetRelease(kustomizationText: string, file: string = JOBSET_KUSTOMIZATION): string {
+  const resources = (parse(kustomizationText) as { resources?: unknown } | null)?.resources;
+  const versions = (Array.isArray(resources) ? resources : []).flatMap((r) => {
+    const match = typeof r === "string" ? JOBSET_RELEASE_FILE.exec(r) : null;
+    return match ? [match[1]!] : [];
+  });
+  if (versions.length !== 1) {
+    throw new Error(`${file} must list exactly one JobSet release file (https://github.com/kubernetes-sigs/jobset/releases/download/<version>/manifests.yaml) under resources; found ${versions.length}`);
+  }
+  return versions[0]!;
+}
+
+/**
+ * The tree's third-party JobSet kustomization with its release file replaced by JobSet's own
+ * kustomization at `jobsetConfigDir` (relative to the kustomization's folder); its images,
+ * patches and everything else stay as the tree has them.
+ */
+export function localJobsetKustomization(kustomizationText: string, jobsetConfigDir: string): string {
+  const doc = parse(kustomizationText) as { resources: unknown[] };
+  doc.resources = doc.resources.map((r) => (typeof r === "string" && JOBSET_RELEASE_FILE.test(r) ? jobsetConfigDir : r));
+  return stringify(doc);
+}
+
+/** Where the tree's JobSet kustomization finds JobSet's config, with the trees mounted at `trainerRoot` and `jobsetRoot`. */
+export function jobsetConfigFrom(trainerRoot: string, jobsetRoot: string): string {
+  return posix.relative(posix.join(trainerRoot, posix.dirname(JOBSET_KUSTOMIZATION)), posix.join(jobsetRoot, JOBSET_CONFIG));
+}
+
+/** The Trainer and JobSet controller Deployments in the rendered manager overlay, the Trainer's first. */
+export function findTrainerDeployments(rendered: string): OperatorDeployment[] {
+  const deployments = renderedDeployments(renderedDocs(rendered));
+  const trainer = deployments.find((d) => /trainer/.test(d.name) && !/jobset/.test(d.name));
+  const jobset = deployments.find((d) => /jobset/.test(d.name));
+  if (!trainer || !jobset) {
+    throw new Error(
+      `the rendered ${MANAGER_OVERLAY} must hold the Trainer and the JobSet controller Deployments (found ${deployments.map((d) => d.name).join(", ") || "none"})`,
+    );
+  }
+  return [trainer, jobset];
+}
+
+/** The ClusterTrainingRuntimes in the rendered runtimes overlay, by name. */
+export function renderedRuntimes(rendered: string): Record<string, ManifestDoc> {
+  const runtimes = renderedDocs(rendered).filter((d) => d.kind === "ClusterTrainingRuntime" && d.metadata?.name);
+  return Object.fromEntries(runtimes.map((r) => [r.metadata!.name!, r]));
+}
+
+/** The runtimes `needed` (by framework) from those rendered; a missing one is an error naming the framework and the overlay. */
+export function neededRuntimes(available: Record<string, ManifestDoc>, needed: { framework: string; runtime: string }[]): Record<string, ManifestDoc> {
+  const missing = needed.filter((n) => !available[n.runtime]);
+  if (missing.length > 0) {
+    throw new Error(
+      `${RUNTIMES_OVERLAY} has no ClusterTrainingRuntime ${missing.map((m) => `${m.runtime} (for ${m.framework})`).join(", ")}; it has ${Object.keys(available).join(", ") || "none"}`,
+    );
+  }
+  return Object.fromEntries(needed.map((n) => [n.runtime, available[n.runtime]!]));
+}
+
+/** A kustomization layered on the manager overlay that runs a locally built Trainer controller image. */
+export function trainerImageKustomization(overlayFromHere: string, trainer: OperatorDeployment, image: { name: string; tag: string }): string {
+  return stringify({
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    resources: [overlayFromHere],
+    images: [{ name: imageName(trainer.image), newName: image.name, newTag: image.tag }],
+  });
+}

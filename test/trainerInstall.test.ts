@@ -1,0 +1,124 @@
+// Trainer v2's install plan against real kustomize over the real upstream trees: kubeflow/trainer
+// v2.3.0's overlays and JobSet v0.12.0's own tree, laid out as the module mounts them.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fsReader } from "../src/catalog/fsReader.js";
+import { loadCatalog } from "../src/catalog/loader.js";
+import { renderTrainJob } from "../src/jobs/trainJob.js";
+import { renderedDocs } from "../src/operator/plan.js";
+import {
+  findTrainerDeployments,
+  JOBSET_KUSTOMIZATION,
+  jobsetConfigFrom,
+  jobsetRelease,
+  localJobsetKustomization,
+  LOCAL_TRAINER_REPOSITORY,
+  MANAGER_OVERLAY,
+  neededRuntimes,
+  renderedRuntimes,
+  RUNTIMES_OVERLAY,
+  trainerImageKustomization,
+} from "../src/operator/trainer.js";
+import { trainerRuntimes } from "../src/runInputs.js";
+import { REPO_ROOT } from "./helpers/catalogFixture.js";
+import { copyTree } from "./helpers/upstreamTrees.js";
+
+const KUSTOMIZE = join(REPO_ROOT, ".tools", "bin", "kustomize");
+const build = (dir: string) => execFileSync(KUSTOMIZE, ["build", dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+let root: string;
+let original: string;
+
+beforeAll(() => {
+  if (!existsSync(KUSTOMIZE)) throw new Error(`${KUSTOMIZE} not found: run scripts/install-tools.sh (bash .ci/run does)`);
+  root = mkdtempSync(join(tmpdir(), "trainer-"));
+  copyTree("v2", join(root, "operator"), ["manifests"]);
+  copyTree("jobset", join(root, "jobset"), ["config"]);
+  const file = join(root, "operator", JOBSET_KUSTOMIZATION);
+  original = readFileSync(file, "utf8");
+  writeFileSync(file, localJobsetKustomization(original, jobsetConfigFrom("/operator", "/jobset")));
+}, 120_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("Trainer v2.3.0's manager overlay, with JobSet from its own tree", () => {
+  it("names the JobSet release the module builds, and points at JobSet's config instead", () => {
+    expect(jobsetRelease(original)).toBe("v0.12.0");
+    expect(jobsetConfigFrom("/operator", "/jobset")).toBe("../../../../jobset/config/default");
+    expect(readFileSync(join(root, "operator", JOBSET_KUSTOMIZATION), "utf8")).not.toContain("https://");
+    expect(() => jobsetRelease("resources: [jobset.yaml]\n", "k.yaml")).toThrow(/^k\.yaml must list exactly one JobSet release file/);
+  });
+
+  it("renders the Trainer and JobSet controllers the module loads and waits for", () => {
+    const [trainer, jobset] = findTrainerDeployments(build(join(root, "operator", MANAGER_OVERLAY)));
+    expect(trainer).toMatchObject({
+      namespace: "kubeflow-system",
+      name: "kubeflow-trainer-controller-manager",
+      image: "ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0",
+      selector: "app.kubernetes.io/component=manager,app.kubernetes.io/name=trainer,app.kubernetes.io/part-of=kubeflow",
+    });
+    expect(jobset).toMatchObject({ namespace: "kubeflow-system", name: "jobset-controller-manager", image: "registry.k8s.io/jobset/jobset:v0.12.0", cpuMillis: 500 });
+    expect(jobset!.selector).toContain("control-plane=controller-manager");
+  });
+
+  it("gives the same objects as the JobSet release file would (rebuilt as JobSet's `make artifacts` does)", () => {
+    // JobSet's Makefile (artifacts): set the controller image, then build config/default into manifests.yaml.
+    const release = mkdtempSync(join(tmpdir(), "jobset-release-"));
+    try {
+      cpSync(join(root, "jobset", "config"), join(release, "config"), { recursive: true });
+      execFileSync(KUSTOMIZE, ["edit", "set", "image", "controller=registry.k8s.io/jobset/jobset:v0.12.0"], { cwd: join(release, "config", "components", "manager") });
+      const manifests = build(join(release, "config", "default"));
+      const viaFile = join(release, "operator");
+      cpSync(join(root, "operator"), viaFile, { recursive: true });
+      writeFileSync(join(viaFile, "manifests/third-party/jobset/manifests.yaml"), manifests);
+      writeFileSync(join(viaFile, JOBSET_KUSTOMIZATION), original.replace(/https:\/\/github\.com\/kubernetes-sigs\/jobset\/releases\/download\/v0\.12\.0\/manifests\.yaml/, "manifests.yaml"));
+      expect(build(join(root, "operator", MANAGER_OVERLAY))).toBe(build(join(viaFile, MANAGER_OVERLAY)));
+    } finally {
+      rmSync(release, { recursive: true, force: true });
+    }
+  });
+
+  it("swaps in a built Trainer image through a generated kustomization, leaving JobSet alone", () => {
+    const manager = build(join(root, "operator", MANAGER_OVERLAY));
+    const [trainer] = findTrainerDeployments(manager);
+    const dir = join(root, "e2e", "operator");
+    execFileSync("mkdir", ["-p", dir]);
+    writeFileSync(join(dir, "kustomization.yaml"), trainerImageKustomization(`../../operator/${MANAGER_OVERLAY}`, trainer!, { name: LOCAL_TRAINER_REPOSITORY, tag: "src-0123456789abcdef" }));
+    const [built, jobset] = findTrainerDeployments(build(dir));
+    expect(built!.image).toBe("docker.io/kubeflow-ci/trainer-controller-manager:src-0123456789abcdef");
+    expect(jobset!.image).toBe("registry.k8s.io/jobset/jobset:v0.12.0");
+    expect(renderedDocs(build(dir)).length).toBe(renderedDocs(manager).length);
+  });
+});
+
+describe("Trainer v2.3.0's runtimes overlay and the catalog's TrainJobs", () => {
+  it("has the runtime every framework's TrainJob names; each runs on its fail-fast copy", async () => {
+    const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
+    const entries = await loadCatalog(fsReader(REPO_ROOT));
+    const runtimes = neededRuntimes(available, trainerRuntimes(entries));
+    expect(Object.keys(runtimes).sort()).toEqual(["jax-distributed", "torch-distributed", "xgboost-distributed"]);
+    for (const entry of entries) {
+      const job = renderTrainJob(entry, `docker.io/kubeflow-ci/${entry.name}-e2e:t`, runtimes[entry.trainJob!.runtime]!);
+      const [runtime, trainJob] = renderedDocs(job.yaml) as any[];
+      expect(runtime.kind).toBe("TrainingRuntime");
+      expect(runtime.metadata.labels).not.toHaveProperty(["trainer.kubeflow.org/webhook-validation"]);
+      expect(runtime.spec.mlPolicy).toEqual(runtimes[entry.trainJob!.runtime]!.spec.mlPolicy);
+      for (const replicated of runtime.spec.template.spec.replicatedJobs) {
+        expect(replicated.template.spec.backoffLimit).toBe(0);
+        expect(replicated.template.spec.template.spec.restartPolicy).toBe("Never");
+      }
+      expect(trainJob.spec.runtimeRef).toEqual({ apiGroup: "trainer.kubeflow.org", kind: "TrainingRuntime", name: runtime.metadata.name });
+      expect(trainJob.spec.trainer).toMatchObject({ numNodes: 2, image: `docker.io/kubeflow-ci/${entry.name}-e2e:t`, command: entry.spec.image.command });
+      expect(trainJob.spec.trainer.resourcesPerNode).toEqual(entry.spec.job.resources);
+      expect(job.pods).toBe(2);
+    }
+  });
+
+  it("names a runtime the overlay lacks, and the framework that needs it", () => {
+    const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
+    expect(() => neededRuntimes(available, [{ framework: "mlx", runtime: "mlx-nope" }])).toThrow(
+      /^manifests\/overlays\/runtimes has no ClusterTrainingRuntime mlx-nope \(for mlx\); it has .*torch-distributed/,
+    );
+  });
+});
