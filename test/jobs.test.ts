@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -206,10 +206,14 @@ describe("diagnostics index (what is copied out of the cluster's exec)", () => {
     try {
       const script = diagnosticsScript(diagnosticCommands({ clusterName: "e2e", operator: [], jobs: [{ framework: "jax", job }] }), "e2e").replaceAll("/diagnostics", dir);
       const stubs = 'timeout() { shift; "$@"; }\nkind() { mkdir -p "$3"; echo journal > "$3/journal.log"; }\nkubectl() { echo "kubectl $*"; }\ndocker() { echo "docker $*"; }\n';
+      // An earlier collection in the same client (found in the lab) must not leak into this one.
+      mkdirSync(join(dir, "pytorch"));
+      writeFileSync(join(dir, "pytorch", "pods.log"), "from an earlier collection\n");
       execFileSync("sh", ["-c", stubs + script]);
       const index = parseDiagnosticsIndex(readFileSync(join(dir, ".index"), "utf8"));
       expect(index.copy).toEqual(expect.arrayContaining(["docker/info.txt", "docker/node.log", "kind/journal.log", "kind-export.txt", "jax/pods.log", "cluster/events.txt"]));
       expect(index.copy).not.toContain(".index");
+      expect(index.copy).not.toContain("pytorch/pods.log");
       expect(index.tooLarge).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,10 @@ export const TIMEOUTS = {
   inspect: 60,
   apply: 120,
   crdsEstablished: 120,
-  operatorAvailable: 300,
+  // Trainer v2's controller is Ready only once its certificate files are in the pod: kubelet
+  // syncs the Secret it writes after about 90 s, and cert-controller looks again only on an
+  // exponential backoff (1 s doubling, with jitter): 3.5 min measured in the lab.
+  operatorAvailable: 600,
   operatorPodsReady: 300,
   runtimeCreated: 60,
 } as const;

@@ -82,7 +82,8 @@ export function diagnosticsScript(commands: DiagnosticCommand[], clusterName: st
     return `${shellCommand(withTimeout(seconds, argv))} > ${out} 2>&1 || echo "[exit $?]" >> ${out}`;
   };
   const lines = [
-    `mkdir -p ${dirs.map((d) => shellCommand([d])).join(" ")}`,
+    // A fresh folder: a client that lives on (the lab's, or a terminal's) may hold an earlier collection.
+    `rm -rf ${shellCommand([DIAGNOSTICS_DIR])} && mkdir -p ${dirs.map((d) => shellCommand([d])).join(" ")}`,
     // First: kind's export needs only docker, so it survives a dead API server.
     record(["kind", "export", "logs", `${DIAGNOSTICS_DIR}/kind`, "--name", clusterName], KIND_EXPORT_TIMEOUT_SECONDS, "kind-export.txt"),
     ...commands.map((c) => record(c.argv, DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS, c.file)),

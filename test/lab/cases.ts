@@ -2,7 +2,7 @@
 // under it) against a real Kind cluster, the real v1.9.4 operator and the framework images,
 // all built on this machine. Ends with `N passed, N failed`; exits 0 only if all passed.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { fsReader } from "../../src/catalog/fsReader.js";
@@ -12,7 +12,7 @@ import { TIMEOUTS } from "../../src/cluster/commands.js";
 import { KindCluster } from "../../src/cluster/kind.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, nodeImageMinor, resolveNodeImage, type ClusterOptions } from "../../src/cluster/kindConfig.js";
 import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, usableMemory } from "../../src/cluster/preflight.js";
-import { collectDiagnostics, type DiagnosticFiles } from "../../src/jobs/collect.js";
+import { collectDiagnostics } from "../../src/jobs/collect.js";
 import { renderJob, type RenderedJob } from "../../src/jobs/manifest.js";
 import { runJob } from "../../src/jobs/run.js";
 import { planOperatorInstall, type OperatorInstall } from "../../src/operator/install.js";
@@ -20,10 +20,11 @@ import { runClusterSteps } from "../../src/run/clusterSteps.js";
 import { renderSummary, type RunReport } from "../../src/run/report.js";
 import { formatSeconds, RunRecorder } from "../../src/run/steps.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
+import { copyTree } from "../helpers/upstreamTrees.js";
 import { startEnvironment, type LabEnvironment } from "./environment.js";
 import { archiveOf, buildPythonBase, frameworkArchive, operatorImageArchive, type BuiltArchive } from "./frameworkImages.js";
-
-const LAB_CACHE = process.env.LAB_CACHE!;
+import { expect, LAB_CACHE, memorySampler, results, runCase, saveDiagnostics } from "./harness.js";
+import { runTrainerCases } from "./trainerCases.js";
 /**
  * The patch the lab builds for each minor (build/images.sh): kind v0.32.0's own, except 1.34,
  * whose v1.34.8 the Go module proxy here cannot build (test/lab/go/kubernetes-v1.34.10/go.mod).
@@ -41,61 +42,12 @@ const NODE_IMAGE = labNodeImage("").reference;
 const OPERATOR_IMAGE = { reference: "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489", tag: "v1-93c5489" };
 const TAG = "lab";
 
-interface CaseResult {
-  name: string;
-  ok: boolean;
-  seconds: number;
-  detail: string;
-}
-const results: CaseResult[] = [];
-
-async function runCase(name: string, body: () => Promise<string>): Promise<boolean> {
-  const started = Date.now();
-  console.log(`\n=== case: ${name}`);
-  try {
-    const detail = await body();
-    results.push({ name, ok: true, seconds: (Date.now() - started) / 1000, detail });
-    console.log(`--- PASS ${name}: ${detail}`);
-    return true;
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    results.push({ name, ok: false, seconds: (Date.now() - started) / 1000, detail });
-    console.log(`--- FAIL ${name}: ${detail}`);
-    return false;
-  }
-}
-
-function expect(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-/** Peak of the host's used memory (MemTotal - MemAvailable), sampled while the cases run. */
-function memorySampler() {
-  let peak = 0;
-  const sample = () => {
-    const info = readFileSync("/proc/meminfo", "utf8");
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(info)![1]) * 1024;
-    peak = Math.max(peak, kb("MemTotal") - kb("MemAvailable"));
-  };
-  sample();
-  const timer = setInterval(sample, 2000);
-  return { stop: () => (clearInterval(timer), peak) };
-}
-
 /** A job from the catalog's, renamed and relabelled so it cannot be confused with the framework's own. */
 function variant(entry: CatalogEntry, name: string, image: string, change: (manifest: any) => void = () => {}): RenderedJob {
   const job = renderJob({ ...entry, name }, image);
   job.manifest.metadata.name = name;
   change(job.manifest);
   return { ...job, name, yaml: stringify(job.manifest) };
-}
-
-function operatorTree(): string {
-  const dir = JSON.parse(execFileSync("go", ["mod", "download", "-json", "github.com/kubeflow/training-operator@v1.9.4"], { encoding: "utf8" })).Dir as string;
-  const tree = join(LAB_CACHE, "operator-tree");
-  mkdirSync(tree, { recursive: true });
-  cpSync(join(dir, "manifests"), join(tree, "manifests"), { recursive: true });
-  return tree;
 }
 
 async function main(): Promise<void> {
@@ -119,7 +71,7 @@ async function main(): Promise<void> {
   let cluster: KindCluster<string> | undefined;
   let install: OperatorInstall<string> | undefined;
   try {
-    install = await planOperatorInstall(env.client, operatorTree(), { flags: needs.flags });
+    install = await planOperatorInstall(env.client, copyTree("v1", join(LAB_CACHE, "operator-tree"), ["manifests"]), { flags: needs.flags });
     // The module's preflight arithmetic, on this machine's facts (the engine's, in a real run).
     const facts = parseEngineFacts(execFileSync("sh", ["-c", "cat /proc/meminfo; echo ---; echo ---; df -Pk /var/lib; echo ---; nproc"], { encoding: "utf8" }));
     const jobs = entries.map((entry, i) => ({ entry, job: renderJob(entry, frameworkArchives[i]!.reference) }));
@@ -241,10 +193,14 @@ async function main(): Promise<void> {
       }
     });
 
+    // Trainer v2, in a Docker service of its own on the default minor.
+    const trainer = await runTrainerCases({ entries, frameworkArchives, node, options, facts, archiveDir });
+
     const peak = memory.stop();
     const figures = {
       buildImagesSeconds: buildSeconds,
       steps: recorder.steps.map((s) => ({ name: s.name, status: s.status, seconds: s.seconds })),
+      trainerSteps: trainer.steps.map((s) => ({ name: s.name, status: s.status, seconds: s.seconds })),
       cases: results,
       peakHostMemoryGiB: Number((peak / GIB).toFixed(2)),
       timeoutsSeconds: TIMEOUTS,
@@ -253,20 +209,12 @@ async function main(): Promise<void> {
     console.log("\nlab figures (also in $LAB_CACHE/last-run.json):");
     console.log(`  framework images and archives: ${formatSeconds(buildSeconds)}`);
     for (const s of recorder.steps) console.log(`  ${s.status === "ok" ? "ok    " : "FAILED"} ${formatSeconds(s.seconds).padStart(7)}  ${s.name}`);
+    for (const s of trainer.steps) console.log(`  ${s.status === "ok" ? "ok    " : "FAILED"} ${formatSeconds(s.seconds).padStart(7)}  v2: ${s.name}`);
     console.log(`  peak host memory in use: ${(peak / GIB).toFixed(1)} GiB`);
   } finally {
     if (process.env.LAB_KEEP !== "1") env.dispose();
     else console.log(`lab: LAB_KEEP=1, left running: ${env.service}, ${env.client.container}`);
   }
-}
-
-function saveDiagnostics(name: string, files: DiagnosticFiles): void {
-  const dir = join(LAB_CACHE, "diagnostics", name);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  console.log(`lab: diagnostics kept in ${dir}`);
 }
 
 main()

@@ -42,9 +42,11 @@ def main() -> dict[str, object]:
         # Listens on every address; ranks are ordered by task id, i.e. by RANK.
         tracker = RabitTracker(n_workers=world, host_ip="0.0.0.0", port=port, sortby="task", timeout=init_timeout)
         tracker.start()
-    else:
-        # Join only once the tracker listens: the collective's own retries back off for seconds.
-        wait_for_port(host, port, init_timeout)
+    # Every rank, rank 0 too, joins only once the tracker's name resolves and it listens: the
+    # collective gives up at the first failed lookup, and under Trainer v2 the tracker's name is
+    # node 0's own pod record, which the cluster's DNS serves a moment after the pod starts
+    # (found in the lab); the collective's own retries also back off for seconds.
+    wait_for_port(host, port, init_timeout)
     log(f"xgboost {xgb.__version__}: rank {rank} of {world} joining {host}:{port} as {rendezvous.contract} describes (timeout {init_timeout}s)")
     with collective.CommunicatorContext(
         dmlc_tracker_uri=host,

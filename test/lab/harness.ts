@@ -1,0 +1,61 @@
+// The lab's harness: cases with a name, a verdict and figures, and diagnostics kept on disk.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { DiagnosticFiles } from "../../src/jobs/collect.js";
+
+export const LAB_CACHE = process.env.LAB_CACHE!;
+
+export interface CaseResult {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  detail: string;
+}
+export const results: CaseResult[] = [];
+
+/** LAB_ONLY=<text>: run only the cases whose name contains it (while working on them). */
+const ONLY = process.env.LAB_ONLY ?? "";
+
+export async function runCase(name: string, body: () => Promise<string>): Promise<boolean> {
+  if (!name.includes(ONLY)) return false;
+  const started = Date.now();
+  console.log(`\n=== case: ${name}`);
+  try {
+    const detail = await body();
+    results.push({ name, ok: true, seconds: (Date.now() - started) / 1000, detail });
+    console.log(`--- PASS ${name}: ${detail}`);
+    return true;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    results.push({ name, ok: false, seconds: (Date.now() - started) / 1000, detail });
+    console.log(`--- FAIL ${name}: ${detail}`);
+    return false;
+  }
+}
+
+export function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+/** Peak of the host's used memory (MemTotal - MemAvailable), sampled while the cases run. */
+export function memorySampler() {
+  let peak = 0;
+  const sample = () => {
+    const info = readFileSync("/proc/meminfo", "utf8");
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(info)![1]) * 1024;
+    peak = Math.max(peak, kb("MemTotal") - kb("MemAvailable"));
+  };
+  sample();
+  const timer = setInterval(sample, 2000);
+  return { stop: () => (clearInterval(timer), peak) };
+}
+
+export function saveDiagnostics(name: string, files: DiagnosticFiles): void {
+  const dir = join(LAB_CACHE, "diagnostics", name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  console.log(`lab: diagnostics kept in ${dir}`);
+}
+
