@@ -13,7 +13,7 @@ import { pulledImageArchive } from "./images.js";
 import type { DiagnosticFiles } from "./jobs/collect.js";
 import { LINE_RELEASES } from "./operator/line.js";
 import { runClusterSteps } from "./run/clusterSteps.js";
-import { failureMessage, failureOf, renderSummary, type FrameworkReport, type RunReport } from "./run/report.js";
+import { failureMessage, failureOf, renderSummary, startReport, type RunReport } from "./run/report.js";
 import { asStepFailure, RunRecorder, withinLimit } from "./run/steps.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
@@ -42,23 +42,8 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   const recorder = new RunRecorder();
   const runId = randomUUID();
   const nodeImage = localNodeImage(resolveNodeImage(options.nodeImage, options.kubernetesVersion, options.operator));
-  const frameworks: FrameworkReport[] = options.frameworks.map((framework) => ({
-    framework,
-    image: "",
-    job: "",
-    status: "not run",
-    detail: "",
-    results: [],
-  }));
-  const report: RunReport = {
-    ok: false,
-    operator: "not deployed",
-    cluster: `kind ${KIND_VERSION}, ${nodeImage.pinned.split("@")[0]}`,
-    frameworks,
-    steps: recorder.steps,
-    failures: [],
-    diagnosticsCollected: false,
-  };
+  const report = startReport("not deployed", `kind ${KIND_VERSION}, ${nodeImage.pinned.split("@")[0]}`, options.frameworks.map((framework) => ({ framework })), recorder.steps);
+  const frameworks = report.frameworks;
   const record = (step: string, error: unknown) => report.failures.push(failureOf(asStepFailure(step, error)));
   let diagnostics: DiagnosticFiles | undefined;
 

@@ -64,7 +64,7 @@ export class TrainingOperatorCi {
   }
 
   /**
-   * Run the JAX end-to-end test with no arguments needed: build the JAX image, start Kind in a Dagger service, load the image, deploy the Training Operator, run the JAXJob (a TrainJob on jax-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
+   * Run the JAX end-to-end test with no arguments needed: build the JAX image, start Kind in a Dagger service, load the image, deploy the operator (Training Operator v1, or Kubeflow Trainer v2 with --operator v2), run the JAXJob (a TrainJob on jax-distributed with v2). Prints the summary; fails naming the failed step with its last log lines.
    *
    * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.

@@ -12,6 +12,7 @@ import { renderTrainJob } from "./jobs/trainJob.js";
 import { planDaggerOperatorInstall, prepareOperator, type DaggerOperatorInstall, type PreparedOperator } from "./operator/deploy.js";
 import type { OperatorInstall } from "./operator/install.js";
 import type { OperatorLine } from "./operator/line.js";
+import type { RuntimeNeed } from "./operator/trainer.js";
 
 export interface RunInputOptions {
   frameworks: string[];
@@ -43,12 +44,12 @@ export function runJobFor(entry: CatalogEntry, image: string, install: Pick<Oper
 }
 
 /** The frameworks' runtimes under Trainer v2; a framework without a TrainJob is an error naming it. */
-export function trainerRuntimes(entries: CatalogEntry[], argument = "framework"): { framework: string; runtime: string }[] {
+export function trainerRuntimes(entries: CatalogEntry[], argument = "framework"): RuntimeNeed[] {
   const without = entries.filter((e) => !e.trainJob);
   if (without.length > 0) {
     throw new ArgumentError(argument, `${without.map((e) => e.name).join(", ")} cannot run on --operator v2: ${without.map((e) => e.specFile).join(", ")} has no trainJob`);
   }
-  return entries.map((e) => ({ framework: e.name, runtime: e.trainJob!.runtime }));
+  return entries.map((e) => ({ framework: e.name, runtime: e.trainJob!.runtime, file: e.trainJob!.file }));
 }
 
 /** Loads and checks everything a run needs; bad input fails here, before anything is built. */

@@ -250,6 +250,7 @@ describe("commands", () => {
       kustomizations: ["/operator"],
       deployments: [{ namespace: "kubeflow", name: "training-operator", selector: "control-plane=kubeflow-training-operator" }],
       runtimes: [],
+      availableSeconds: TIMEOUTS.operatorAvailable,
     });
     expect(v1.map((c) => c.argv.join(" "))).toEqual([
       "kubectl apply --server-side -k /operator",
@@ -266,12 +267,13 @@ describe("commands", () => {
         { namespace: "kubeflow-system", name: "jobset-controller-manager", selector: "" },
       ],
       runtimes: ["jax-distributed"],
+      availableSeconds: TIMEOUTS.trainerAvailable,
     }).map((c) => c.argv.join(" "));
     expect(v2[0]).toBe("kubectl apply --server-side -k /operator/manifests/overlays/manager");
     expect(v2.slice(2, 5)).toEqual([
-      `kubectl wait --for=condition=Available -n kubeflow-system deployment/kubeflow-trainer-controller-manager --timeout=${TIMEOUTS.operatorAvailable}s`,
+      `kubectl wait --for=condition=Available -n kubeflow-system deployment/kubeflow-trainer-controller-manager --timeout=${TIMEOUTS.trainerAvailable}s`,
       `kubectl wait --for=condition=Ready pods -n kubeflow-system -l app.kubernetes.io/name=trainer --timeout=${TIMEOUTS.operatorPodsReady}s`,
-      `kubectl wait --for=condition=Available -n kubeflow-system deployment/jobset-controller-manager --timeout=${TIMEOUTS.operatorAvailable}s`,
+      `kubectl wait --for=condition=Available -n kubeflow-system deployment/jobset-controller-manager --timeout=${TIMEOUTS.trainerAvailable}s`,
     ]);
     expect(v2.slice(5)).toEqual([
       "kubectl apply --server-side -k /operator/manifests/overlays/runtimes",
@@ -290,6 +292,7 @@ describe("commands", () => {
         kustomizations: ["/operator/manifests/overlays/standalone"],
         deployments: [{ namespace: "kubeflow", name: "training-operator", selector: "control-plane=kubeflow-training-operator" }],
         runtimes: [],
+        availableSeconds: TIMEOUTS.operatorAvailable,
       },
       jobsDir: "/e2e/jobs",
     });
@@ -312,7 +315,7 @@ describe("commands", () => {
       apiServerPort: 6443,
       nodeImage: { archive: "/images/node.tar", reference: "docker.io/kindest/node:v1.35.5-ce977ae6d659" },
       archives: [],
-      operator: { title: "the Training Operator", kustomizations: ["/k"], deployments: [{ namespace: "kubeflow", name: "training-operator", selector: "" }], runtimes: [] },
+      operator: { title: "the Training Operator", kustomizations: ["/k"], deployments: [{ namespace: "kubeflow", name: "training-operator", selector: "" }], runtimes: [], availableSeconds: 300 },
       jobsDir: "/e2e/jobs",
     })
       .replace(/^sh$/m, ":")

@@ -26,7 +26,7 @@ const apiDown = () => new CommandFailed("kubectl get", 1, "", "The connection to
  * list holding the job and its pods), and whose logs come from `logs`. The poll's second
  * call, for the pods alone, answers an empty list: the captured list already holds them.
  */
-function scriptedCluster(polls: (string | Error)[], logs: Record<string, string>) {
+function scriptedCluster(polls: (string | Error)[], logs: Record<string, string>, events: string[] = []) {
   const calls: string[][] = [];
   let applied = "";
   return {
@@ -38,7 +38,7 @@ function scriptedCluster(polls: (string | Error)[], logs: Record<string, string>
     run: async (argv: string[]) => {
       calls.push(argv);
       if (argv[1] === "logs") return logs[argv[4]!] ?? "";
-      if (argv[1] === "get" && argv[2] === "pods") return '{"items":[]}';
+      if (argv[1] === "get" && (argv[2] === "pods" || argv[2] === "events")) return events.shift() ?? '{"items":[]}';
       const next = polls.shift();
       if (next === undefined) throw new Error("the test ran out of scripted answers");
       if (next instanceof Error) throw next;
@@ -178,6 +178,20 @@ describe("runJob on a TrainJob (Trainer v2)", () => {
     expect(cluster.calls[1]).toEqual(["kubectl", "get", "pods", "-n", "default", "-l", "jobset.sigs.k8s.io/jobset-name=jax-e2e", "-o", "json"]);
     expect(outcome.state).toEqual({ phase: "succeeded", detail: "Complete (AllJobsCompleted): jobset completed successfully" });
     expect(Object.keys(outcome.results)).toEqual(["jax-e2e-node-0-0-abcde", "jax-e2e-node-0-1-abcde"]);
+  });
+
+  it("names the controller's warning when the JobSet cannot be created, so the timeout says why", async () => {
+    const warning = JSON.stringify({
+      items: [{ kind: "Event", type: "Warning", reason: "TrainJobResourcesCreationFailed", message: "TrainJob resources reconciliation failed: JobSet name is too long" }],
+    });
+    const polls = Array.from({ length: 100 }, () => trainJobList([]));
+    // Each poll asks for the TrainJob, its pods and its warnings, in that order.
+    const answers = Array.from({ length: 100 }, () => ['{"items":[]}', warning]).flat();
+    const cluster = scriptedCluster(polls, {}, answers);
+    await expect(runJob(cluster, jax, trainJob, note, fakePacing())).rejects.toThrow(
+      /did not finish within 300s .*last state: no condition yet; no pods yet; TrainJobResourcesCreationFailed: TrainJob resources reconciliation failed: JobSet name is too long/,
+    );
+    expect(cluster.calls[2]).toEqual(["kubectl", "get", "events", "-n", "default", "--field-selector", "involvedObject.name=jax-e2e,type=Warning", "-o", "json"]);
   });
 
   it("fails with the JobSet's reason when the TrainJob is Failed", async () => {

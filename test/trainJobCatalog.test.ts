@@ -18,7 +18,7 @@ const load = () => loadFramework(fx.reader, "pytorch");
 describe("a framework's TrainJob template", () => {
   it("is read with its runtime and node count", async () => {
     const entry = await load();
-    expect(entry.trainJob).toMatchObject({ runtime: "torch-distributed", numNodes: 2 });
+    expect(entry.trainJob).toMatchObject({ file: TEMPLATE, runtime: "torch-distributed", numNodes: 2 });
     expect((entry.trainJob!.manifest as any).spec.trainer.numProcPerNode).toBe(1);
   });
 
@@ -31,6 +31,8 @@ describe("a framework's TrainJob template", () => {
     [(d: any) => (d.spec.trainer.image = "x"), "spec.trainer.image", /is set by the module/],
     [(d: any) => (d.spec.trainer.resourcesPerNode = {}), "spec.trainer.resourcesPerNode", /is set by the module/],
     [(d: any) => (d.kind = "PyTorchJob"), "kind", /must be "TrainJob"/],
+    [(d: any) => (d.spec.trainer.numProcPerNode = "auto"), "spec.trainer.numProcPerNode", /whole number of at least 1 .*found "auto"/],
+    [(d: any) => d.spec.trainer.env.push({ name: "PET_NNODES", value: "3" }), "spec.trainer.env[2].name", /PET_NNODES is set by the runtime/],
   ])("refuses a broken template, naming the file and field (%#)", async (change, field, message) => {
     fx.editYaml(TEMPLATE, change);
     const error = await load().catch((e: Error) => e);

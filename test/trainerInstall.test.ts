@@ -115,10 +115,10 @@ describe("Trainer v2.3.0's runtimes overlay and the catalog's TrainJobs", () => 
     }
   });
 
-  it("names a runtime the overlay lacks, and the framework that needs it", () => {
+  it("names a runtime the overlay lacks as an error of the template that names it", () => {
     const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
-    expect(() => neededRuntimes(available, [{ framework: "mlx", runtime: "mlx-nope" }])).toThrow(
-      /^manifests\/overlays\/runtimes has no ClusterTrainingRuntime mlx-nope \(for mlx\); it has .*torch-distributed/,
+    expect(() => neededRuntimes(available, [{ framework: "pytorch", runtime: "torch-distributd", file: "frameworks/pytorch/trainjob.yaml" }])).toThrow(
+      /^frameworks\/pytorch\/trainjob\.yaml: spec\.runtimeRef\.name: torch-distributd is not a ClusterTrainingRuntime of the operator's manifests\/overlays\/runtimes; it has .*torch-distributed/,
     );
   });
 });

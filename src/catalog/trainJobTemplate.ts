@@ -1,6 +1,7 @@
 // Checks a framework's TrainJob template (Kubeflow Trainer v2): a TrainJob on one of the
-// built-in ClusterTrainingRuntimes with its node count. The module fills in name, image,
-// command and resources when rendering, and runs it on a fail-fast copy of that runtime.
+// built-in ClusterTrainingRuntimes with its node count. The module fills in image, command and
+// resources (and a name if the template has none) when rendering, and runs it on a fail-fast
+// copy of that runtime.
 import { CatalogError } from "./errors.js";
 
 export const TRAINER_API_VERSION = "trainer.kubeflow.org/v1alpha1";
@@ -11,8 +12,12 @@ export const TRAINER_API_VERSION = "trainer.kubeflow.org/v1alpha1";
 export const TRAINJOB_NAME_LIMIT = 48;
 export const MAX_TRAINJOB_NODES = 10;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Variables the v2.3.0 runtime plugins set (pkg/runtime/framework/plugins/{torch,xgboost,jax}). */
+const RUNTIME_ENV = /^(PET_|DMLC_)|^JAX_(COORDINATOR_ADDRESS|NUM_PROCESSES|PROCESS_ID)$/;
 
 export interface TrainJobTemplate {
+  /** The template's path in the module source, e.g. frameworks/jax/trainjob.yaml. */
+  file: string;
   /** The parsed manifest, as written. */
   manifest: Record<string, unknown>;
   /** The ClusterTrainingRuntime it names (spec.runtimeRef.name), e.g. torch-distributed. */
@@ -58,5 +63,16 @@ export function checkTrainJobTemplate(file: string, parsed: unknown): TrainJobTe
   for (const owned of ["image", "command", "args", "resourcesPerNode"]) {
     if (owned in trainer) fail(`spec.trainer.${owned}`, "is set by the module from the catalog (image.command, job.resources); remove it from the template");
   }
-  return { manifest: parsed, runtime: ref.name as string, numNodes: nodes as number };
+  const procs = trainer.numProcPerNode;
+  if (procs !== undefined && (!Number.isInteger(procs) || (procs as number) < 1)) {
+    fail("spec.trainer.numProcPerNode", `must be a whole number of at least 1 (v2.3.0's CRD takes an integer), found ${JSON.stringify(procs)}`);
+  }
+  const env = Array.isArray(trainer.env) ? trainer.env : [];
+  for (const [i, variable] of env.entries()) {
+    const name = isRecord(variable) ? variable.name : undefined;
+    if (typeof name === "string" && RUNTIME_ENV.test(name)) {
+      fail(`spec.trainer.env[${i}].name`, `${name} is set by the runtime (PET_*, DMLC_* and JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID); the webhook refuses it`);
+    }
+  }
+  return { file, manifest: parsed, runtime: ref.name as string, numNodes: nodes as number };
 }

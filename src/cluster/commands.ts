@@ -19,10 +19,11 @@ export const TIMEOUTS = {
   inspect: 60,
   apply: 120,
   crdsEstablished: 120,
+  operatorAvailable: 300,
   // Trainer v2's controller is Ready only once its certificate files are in the pod: kubelet
   // syncs the Secret it writes after about 90 s, and cert-controller looks again only on an
-  // exponential backoff (1 s doubling, with jitter): 3.5 min measured in the lab.
-  operatorAvailable: 600,
+  // exponential backoff (1 s doubling, with jitter): up to 3.5 min measured in the lab.
+  trainerAvailable: 600,
   operatorPodsReady: 300,
   runtimeCreated: 60,
 } as const;
@@ -67,6 +68,8 @@ export interface OperatorInstallSteps {
   deployments: { namespace: string; name: string; selector: string }[];
   /** ClusterTrainingRuntimes that must exist once applied. */
   runtimes: string[];
+  /** How long each Deployment may take to become Available. */
+  availableSeconds: number;
 }
 
 export interface BoundedCommand {
@@ -89,7 +92,7 @@ export function operatorInstallCommands(install: OperatorInstallSteps): BoundedC
     ...(operator ? [apply(operator)] : []),
     wait(TIMEOUTS.crdsEstablished, "--for=condition=Established", "crd", "--all"),
     ...install.deployments.flatMap((d) => [
-      wait(TIMEOUTS.operatorAvailable, "--for=condition=Available", "-n", d.namespace, `deployment/${d.name}`),
+      wait(install.availableSeconds, "--for=condition=Available", "-n", d.namespace, `deployment/${d.name}`),
       ...(d.selector ? [wait(TIMEOUTS.operatorPodsReady, "--for=condition=Ready", "pods", "-n", d.namespace, "-l", d.selector)] : []),
     ]),
     ...rest.map(apply),

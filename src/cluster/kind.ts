@@ -70,14 +70,16 @@ export class KindCluster<H> {
     if (problems.length > 0) throw new Error(problems.join("\n"));
   }
 
-  /** Applies a manifest from stdin, retrying while the operator's webhook is not yet reachable. */
+  /** Applies a manifest from stdin, retrying while the operator's webhook is not yet reachable or not yet up to date. */
   async apply(manifestYaml: string, attempts = 5, pauseSeconds = 6): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.run(["kubectl", "apply", "--server-side", "-f", "-"], TIMEOUTS.apply, manifestYaml);
         return;
       } catch (error) {
-        const transient = error instanceof CommandFailed && /failed calling webhook|connection refused|no endpoints available/i.test(error.stderr);
+        // Also Trainer v2's refusal of a TrainJob whose runtime, applied just before it, its webhook's cache has not seen yet.
+        const transient =
+          error instanceof CommandFailed && /failed calling webhook|connection refused|no endpoints available|must be created before the TrainJob is created/i.test(error.stderr);
         if (!transient || attempt >= attempts) throw error;
         await sleep(pauseSeconds);
       }

@@ -23,6 +23,8 @@ export interface RenderedJob {
   successCondition: string;
   /** How many pods the job runs at once. */
   pods: number;
+  /** Reasons of Warning events on the job that explain why it is stuck (shown while waiting). */
+  warningEvents: string[];
   /** Further objects worth keeping after a failure, each as `kubectl get <resource> <name> -o yaml`. */
   related: { resource: string; name: string }[];
   manifest: Record<string, any>;
@@ -56,6 +58,7 @@ export function renderJob(entry: CatalogEntry, image: string): RenderedJob {
     podSelector: selector,
     successCondition: "Succeeded",
     pods: Object.values(entry.job.replicas).reduce((a, b) => a + b, 0),
+    warningEvents: [],
     related: [],
     manifest,
     yaml: stringify(manifest),

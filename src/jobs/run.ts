@@ -50,6 +50,9 @@ export async function runJob(
   const lists = [
     ["kubectl", "get", job.resource, "-n", job.namespace, "-l", job.selector, "-o", "json"],
     ["kubectl", "get", "pods", "-n", job.namespace, "-l", job.podSelector, "-o", "json"],
+    ...(job.warningEvents.length > 0
+      ? [["kubectl", "get", "events", "-n", job.namespace, "--field-selector", `involvedObject.name=${job.name},type=Warning`, "-o", "json"]]
+      : []),
   ];
   let state: JobState;
   let listJson: string;
@@ -58,7 +61,9 @@ export async function runJob(
   /** One poll; undefined after a passing API error (the caller pauses and polls again until `until`). */
   const poll = async (until: number): Promise<string | undefined> => {
     try {
-      const json = mergeLists([await cluster.run(lists[0]!), await cluster.run(lists[1]!)]);
+      const answers: string[] = [];
+      for (const list of lists) answers.push(await cluster.run(list));
+      const json = mergeLists(answers);
       failures = 0;
       return json;
     } catch (error) {
@@ -74,7 +79,7 @@ export async function runJob(
       continue;
     }
     listJson = polled;
-    state = jobState(listJson, job.kind, job.name, job.successCondition);
+    state = jobState(listJson, job.kind, job.name, job.successCondition, job.warningEvents);
     if (state.detail !== last) note(`${job.kind} ${job.name}: ${state.detail}`);
     last = state.detail;
     if (state.phase === "succeeded" || state.phase === "failed") break;

@@ -26,6 +26,9 @@ interface ContainerStatus {
 interface Item {
   kind?: string;
   metadata?: { name?: string };
+  /** Events only. */
+  reason?: string;
+  message?: string;
   status?: {
     conditions?: Condition[];
     phase?: string;
@@ -68,7 +71,12 @@ function podSummary(pods: Item[]): string {
   return `pods: ${[...counts].map(([phase, n]) => `${n} ${phase}`).join(", ")}`;
 }
 
-export function jobState(listJson: string, kind: string, name: string, successCondition = "Succeeded"): JobState {
+/**
+ * The job's state from the merged list. `eventReasons`: Warning events on the job that say why
+ * it is stuck (a TrainJob whose JobSet cannot be created gets no condition, only such an event),
+ * added to the detail so that a timeout names the cause.
+ */
+export function jobState(listJson: string, kind: string, name: string, successCondition = "Succeeded", eventReasons: string[] = []): JobState {
   const list = JSON.parse(listJson) as { items?: Item[] };
   const items = list.items ?? [];
   const job = items.find((i) => i.kind === kind && i.metadata?.name === name);
@@ -88,7 +96,8 @@ export function jobState(listJson: string, kind: string, name: string, successCo
 
   const latest = conditions.filter((c) => c.status === "True").at(-1);
   const phase: JobPhase = latest ? "running" : "pending";
-  return { phase, detail: `${latest ? latest.type : "no condition yet"}; ${podSummary(pods)}` };
+  const warning = items.filter((i) => i.kind === "Event" && eventReasons.includes(i.reason ?? "")).at(-1);
+  return { phase, detail: `${latest ? latest.type : "no condition yet"}; ${podSummary(pods)}${warning ? `; ${warning.reason}: ${warning.message ?? ""}` : ""}` };
 }
 
 /** Names of the pods in a `kubectl get ... -o json` list. */

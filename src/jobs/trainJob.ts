@@ -86,6 +86,8 @@ export function renderTrainJob(entry: CatalogEntry, image: string, clusterRuntim
     podSelector: `${JOBSET_NAME_LABEL}=${name}`,
     successCondition: "Complete",
     pods: template.numNodes,
+    // Set when the controller cannot create the JobSet (trainjob_controller.go, v2.3.0); the TrainJob gets no condition then.
+    warningEvents: ["TrainJobResourcesCreationFailed"],
     related: [
       { resource: "jobset.jobset.x-k8s.io", name },
       { resource: "trainingruntime.trainer.kubeflow.org", name: runtime.metadata.name },

@@ -1,7 +1,7 @@
 // Deploys the operator from a source tree: the pinned upstream release of the chosen line by
 // default, or a developer's checkout, optionally with the operator image built from it.
 import { dag, ExistsType, type Container, type Directory, type File } from "@dagger.io/dagger";
-import { ArgumentError } from "../catalog/errors.js";
+import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { parseTaggedReference } from "../catalog/reference.js";
 import { DaggerRunner, type DaggerHandle } from "../cluster/exec.js";
 import type { ImageArchive } from "../cluster/runner.js";
@@ -33,12 +33,12 @@ export interface PreparedOperator {
   image?: ImageArchive<File> & { name: string; tag: string };
 }
 
-/** A release tree by tag, refusing it unless the tag still names the pinned commit. */
+/** A release tree at its pinned commit, refused if its tag no longer names that commit. */
 async function pinnedTree(pin: PinnedTree): Promise<Directory> {
-  const ref = dag.git(pin.repository).tag(pin.tag);
-  const commit = await ref.commit();
+  const repository = dag.git(pin.repository);
+  const commit = await repository.tag(pin.tag).commit();
   if (commit !== pin.commit) throw new Error(`${pin.repository} tag ${pin.tag} is now commit ${commit}, not the pinned ${pin.commit}; refusing a moved tag`);
-  return ref.tree();
+  return repository.commit(pin.commit).tree();
 }
 
 const isFile = (tree: Directory, path: string) => tree.exists(path, { expectedType: ExistsType.RegularType });
@@ -76,7 +76,7 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
     }
     // Another release than the pinned one comes from a tree under test: taken by its tag.
     jobset = version === JOBSET.tag ? await pinnedTree(JOBSET) : dag.git(JOBSET.repository).tag(version).tree();
-    jobsetNote = `, JobSet ${version} built from its tree${version === JOBSET.tag ? "" : " (tag from the tree, not pinned by commit)"}`;
+    jobsetNote = `, JobSet ${version} manifests from its own tree${version === JOBSET.tag ? "" : " (tag from the tree, not pinned by commit)"}`;
   }
   const common = { line, tree, jobset, fromArgument: !!source };
   if (!build) return { ...common, description: `${origin} manifests, released images${jobsetNote}` };
@@ -113,7 +113,8 @@ export async function planDaggerOperatorInstall(
         ? await planOperatorInstall<DaggerHandle>(runner, operator.tree, { image: operator.image, flags: needs.flags })
         : await planTrainerInstall<DaggerHandle>(runner, { trainer: operator.tree, jobset: operator.jobset! }, { image: operator.image, runtimes: needs.runtimes });
   } catch (error) {
-    if (!operator.fromArgument) throw error;
+    // A catalog error (a TrainJob naming a runtime the tree lacks) already names its file.
+    if (!operator.fromArgument || error instanceof CatalogError) throw error;
     const overlays = operator.line === "v1" ? STANDALONE_OVERLAY : `${MANAGER_OVERLAY} and ${RUNTIMES_OVERLAY}`;
     throw new ArgumentError("operator-source", `${overlays} do not give a usable install: ${(error as Error).message}`);
   }

@@ -2,7 +2,7 @@
 // tree's overlays (no cluster needed) to find the Deployments, layers generated kustomizations
 // for a built image or the frameworks' flags, and (Trainer v2) points the tree's JobSet
 // kustomization at JobSet's own tree; applying runs operatorInstallCommands.
-import { operatorInstallCommands, TIMEOUTS } from "../cluster/commands.js";
+import { operatorInstallCommands, TIMEOUTS, type OperatorInstallSteps } from "../cluster/commands.js";
 import type { KindCluster } from "../cluster/kind.js";
 import { mustRun, type CommandRunner, type Input } from "../cluster/runner.js";
 import type { OperatorLine } from "./line.js";
@@ -17,6 +17,7 @@ import {
   renderedRuntimes,
   RUNTIMES_OVERLAY,
   trainerImageKustomization,
+  type RuntimeNeed,
 } from "./trainer.js";
 
 const OPERATOR_MOUNT = "/operator";
@@ -54,7 +55,7 @@ export interface TrainerChanges {
   /** A locally built Trainer controller image to run instead of the manifests' one. */
   image?: { name: string; tag: string };
   /** The runtime each framework's TrainJob names. */
-  runtimes: { framework: string; runtime: string }[];
+  runtimes: RuntimeNeed[];
 }
 
 /**
@@ -86,8 +87,13 @@ export async function planTrainerInstall<H>(tools: CommandRunner<H>, trees: { tr
 }
 
 /** The install's command steps, for operatorInstallCommands. */
-export function installSteps(install: OperatorInstall<unknown>) {
-  return { kustomizations: install.kustomizations, deployments: install.deployments, runtimes: Object.keys(install.runtimes) };
+export function installSteps(install: OperatorInstall<unknown>): OperatorInstallSteps {
+  return {
+    kustomizations: install.kustomizations,
+    deployments: install.deployments,
+    runtimes: Object.keys(install.runtimes),
+    availableSeconds: install.line === "v1" ? TIMEOUTS.operatorAvailable : TIMEOUTS.trainerAvailable,
+  };
 }
 
 /** Server-side applies the operator and waits for everything it needs to serve; a timeout is a failure. */

@@ -5,7 +5,7 @@
 // install downloads nothing unpinned and renders the same objects.
 import { posix } from "node:path";
 import { parse, stringify } from "yaml";
-import { ArgumentError } from "../catalog/errors.js";
+import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { imageName, renderedDeployments, renderedDocs, type ManifestDoc, type OperatorDeployment } from "./plan.js";
 
 export const MANAGER_OVERLAY = "manifests/overlays/manager";
@@ -87,12 +87,25 @@ export function renderedRuntimes(rendered: string): Record<string, ManifestDoc> 
   return Object.fromEntries(runtimes.map((r) => [r.metadata!.name!, r]));
 }
 
-/** The runtimes `needed` (by framework) from those rendered; a missing one is an error naming the framework and the overlay. */
-export function neededRuntimes(available: Record<string, ManifestDoc>, needed: { framework: string; runtime: string }[]): Record<string, ManifestDoc> {
-  const missing = needed.filter((n) => !available[n.runtime]);
-  if (missing.length > 0) {
-    throw new Error(
-      `${RUNTIMES_OVERLAY} has no ClusterTrainingRuntime ${missing.map((m) => `${m.runtime} (for ${m.framework})`).join(", ")}; it has ${Object.keys(available).join(", ") || "none"}`,
+/** A framework's TrainJob and the runtime it names. */
+export interface RuntimeNeed {
+  framework: string;
+  runtime: string;
+  /** The TrainJob template naming it, for errors. */
+  file: string;
+}
+
+/**
+ * The runtimes `needed` from those rendered. A missing one is a catalog error naming the
+ * template's spec.runtimeRef.name and what the tree's runtimes overlay has.
+ */
+export function neededRuntimes(available: Record<string, ManifestDoc>, needed: RuntimeNeed[]): Record<string, ManifestDoc> {
+  const missing = needed.find((n) => !available[n.runtime]);
+  if (missing) {
+    throw new CatalogError(
+      missing.file,
+      "spec.runtimeRef.name",
+      `${missing.runtime} is not a ClusterTrainingRuntime of the operator's ${RUNTIMES_OVERLAY}; it has ${Object.keys(available).join(", ") || "none"}`,
     );
   }
   return Object.fromEntries(needed.map((n) => [n.runtime, available[n.runtime]!]));

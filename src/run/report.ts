@@ -25,6 +25,24 @@ export interface RunReport {
   diagnosticsCollected: boolean;
 }
 
+/** A report before anything ran: every framework "not run", no failures; the run fills it in. */
+export function startReport(
+  operator: string,
+  cluster: string,
+  frameworks: { framework: string; image?: string; job?: string }[],
+  steps: StepRecord[],
+): RunReport {
+  return {
+    ok: false,
+    operator,
+    cluster,
+    frameworks: frameworks.map((f) => ({ framework: f.framework, image: f.image ?? "", job: f.job ?? "", status: "not run", detail: "", results: [] })),
+    steps,
+    failures: [],
+    diagnosticsCollected: false,
+  };
+}
+
 export function failureOf(error: StepFailure) {
   return { step: error.step, reason: error.reason, logTail: error.logTail };
 }

@@ -17,13 +17,13 @@ import { renderJob, type RenderedJob } from "../../src/jobs/manifest.js";
 import { runJob } from "../../src/jobs/run.js";
 import { planOperatorInstall, type OperatorInstall } from "../../src/operator/install.js";
 import { runClusterSteps } from "../../src/run/clusterSteps.js";
-import { renderSummary, type RunReport } from "../../src/run/report.js";
+import { startReport } from "../../src/run/report.js";
 import { formatSeconds, RunRecorder } from "../../src/run/steps.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { copyTree } from "../helpers/upstreamTrees.js";
 import { startEnvironment, type LabEnvironment } from "./environment.js";
 import { archiveOf, buildPythonBase, frameworkArchive, operatorImageArchive, type BuiltArchive } from "./frameworkImages.js";
-import { expect, LAB_CACHE, memorySampler, results, runCase, saveDiagnostics } from "./harness.js";
+import { expect, LAB_CACHE, memorySampler, results, runCase, runPassingClusterSteps, saveDiagnostics } from "./harness.js";
 import { runTrainerCases } from "./trainerCases.js";
 /**
  * The patch the lab builds for each minor (build/images.sh): kind v0.32.0's own, except 1.34,
@@ -80,27 +80,16 @@ async function main(): Promise<void> {
     const concurrency = jobConcurrency(usableMemory(facts), memories, facts.cpus, cpus);
     recorder.note(`${facts.cpus} CPU(s), ${(usableMemory(facts) / GIB).toFixed(1)} GiB available: up to ${concurrency} job(s) at once`);
 
-    const report: RunReport = {
-      ok: false,
-      operator: "kubeflow/trainer v1.9.4 manifests (Go module), operator built from source",
-      cluster: `kind v0.32.0 (built here), ${NODE_IMAGE}`,
-      frameworks: jobs.map(({ entry, job }, i) => ({ framework: entry.name, image: frameworkArchives[i]!.reference, job: `${job.kind} ${job.name}`, status: "not run", detail: "", results: [] })),
-      steps: recorder.steps,
-      failures: [],
-      diagnosticsCollected: false,
-    };
+    const report = startReport(
+      "kubeflow/trainer v1.9.4 manifests (Go module), operator built from source",
+      `kind v0.32.0 (built here), ${NODE_IMAGE}`,
+      jobs.map(({ entry, job }, i) => ({ framework: entry.name, image: frameworkArchives[i]!.reference, job: `${job.kind} ${job.name}` })),
+      recorder.steps,
+    );
 
     await runCase("all three frameworks succeed in one cluster", async () => {
-      const outcome = await runClusterSteps(
-        { runner: env.client, cluster: options, nodeArchive: node.file, archives, install: install!, jobs, concurrency },
-        recorder,
-        report,
-      );
-      cluster = outcome.cluster;
-      report.ok = report.failures.length === 0 && report.frameworks.every((f) => f.status === "passed");
-      console.log(renderSummary(report));
-      if (outcome.diagnostics) saveDiagnostics("all-frameworks", outcome.diagnostics);
-      expect(report.ok, report.failures.map((f) => `${f.step}: ${f.reason}\n${f.logTail.join("\n")}`).join("\n") || "not every framework passed");
+      const plan = { runner: env.client, cluster: options, nodeArchive: node.file, archives, install: install!, jobs, concurrency };
+      await runPassingClusterSteps(plan, recorder, report, "all-frameworks", (outcome) => (cluster = outcome.cluster));
       return report.frameworks.map((f) => `${f.framework} ${f.results.join("; ")}`).join(" | ");
     });
 
@@ -158,17 +147,8 @@ async function main(): Promise<void> {
       const other = startEnvironment();
       try {
         const jaxIndex = entries.indexOf(jax);
-        const report: RunReport = {
-          ok: false,
-          operator: "kubeflow/trainer v1.9.4",
-          cluster: second.reference,
-          frameworks: [{ framework: "jax", image: frameworkArchives[jaxIndex]!.reference, job: "JAXJob jax-e2e", status: "not run", detail: "", results: [] }],
-          steps: [],
-          failures: [],
-          diagnosticsCollected: false,
-        };
         const steps = new RunRecorder();
-        report.steps = steps.steps;
+        const report = startReport("kubeflow/trainer v1.9.4", second.reference, [{ framework: "jax", image: frameworkArchives[jaxIndex]!.reference, job: "JAXJob jax-e2e" }], steps.steps);
         const outcome = await runClusterSteps(
           {
             runner: other.client,

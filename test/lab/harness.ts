@@ -2,6 +2,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DiagnosticFiles } from "../../src/jobs/collect.js";
+import { runClusterSteps, type ClusterOutcome, type ClusterPlan } from "../../src/run/clusterSteps.js";
+import { renderSummary, type RunReport } from "../../src/run/report.js";
+import type { RunRecorder } from "../../src/run/steps.js";
 
 export const LAB_CACHE = process.env.LAB_CACHE!;
 
@@ -59,3 +62,24 @@ export function saveDiagnostics(name: string, files: DiagnosticFiles): void {
   console.log(`lab: diagnostics kept in ${dir}`);
 }
 
+
+/**
+ * Runs the module's cluster steps as a case that must pass: prints the summary, keeps any
+ * diagnostics under `name`, hands the outcome to `keep` (later cases use its cluster even after
+ * a failure), and throws with every failure's reason and log lines unless all passed.
+ */
+export async function runPassingClusterSteps(
+  plan: ClusterPlan<string>,
+  recorder: RunRecorder,
+  report: RunReport,
+  name: string,
+  keep: (outcome: ClusterOutcome<string>) => void = () => {},
+): Promise<ClusterOutcome<string>> {
+  const outcome = await runClusterSteps(plan, recorder, report);
+  keep(outcome);
+  report.ok = report.failures.length === 0 && report.frameworks.every((f) => f.status === "passed");
+  console.log(renderSummary(report));
+  if (outcome.diagnostics) saveDiagnostics(name, outcome.diagnostics);
+  expect(report.ok, report.failures.map((f) => `${f.step}: ${f.reason}\n${f.logTail.join("\n")}`).join("\n") || "not every framework passed");
+  return outcome;
+}

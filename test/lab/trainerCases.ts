@@ -3,6 +3,7 @@
 // modules, with the manifests of those modules' trees, in a Docker service of their own.
 import { join } from "node:path";
 import type { CatalogEntry } from "../../src/catalog/loader.js";
+import type { KindCluster } from "../../src/cluster/kind.js";
 import type { ClusterOptions } from "../../src/cluster/kindConfig.js";
 import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, usableMemory, type EngineFacts } from "../../src/cluster/preflight.js";
 import { collectDiagnostics } from "../../src/jobs/collect.js";
@@ -10,14 +11,13 @@ import type { RenderedJob } from "../../src/jobs/manifest.js";
 import { runJob } from "../../src/jobs/run.js";
 import { renderTrainJob } from "../../src/jobs/trainJob.js";
 import { planTrainerInstall, type OperatorInstall } from "../../src/operator/install.js";
-import { runClusterSteps } from "../../src/run/clusterSteps.js";
-import { renderSummary, type RunReport } from "../../src/run/report.js";
+import { startReport } from "../../src/run/report.js";
 import { formatSeconds, RunRecorder } from "../../src/run/steps.js";
 import { runJobFor, trainerRuntimes } from "../../src/runInputs.js";
 import { copyTree } from "../helpers/upstreamTrees.js";
 import { startEnvironment } from "./environment.js";
 import { archiveOf, type BuiltArchive } from "./frameworkImages.js";
-import { expect, LAB_CACHE, runCase, saveDiagnostics } from "./harness.js";
+import { expect, LAB_CACHE, runCase, runPassingClusterSteps, saveDiagnostics } from "./harness.js";
 
 export interface TrainerLabInputs {
   entries: CatalogEntry[];
@@ -42,7 +42,7 @@ export async function runTrainerCases(lab: TrainerLabInputs): Promise<RunRecorde
   const env = startEnvironment();
   try {
     let install: OperatorInstall<string> | undefined;
-    let outcomeCluster: Awaited<ReturnType<typeof runClusterSteps<string>>>["cluster"];
+    let outcomeCluster: KindCluster<string> | undefined;
     await runCase("Trainer v2: all three frameworks Complete in one cluster", async () => {
       const trees = {
         trainer: copyTree("v2", join(LAB_CACHE, "trainer-tree"), ["manifests"]),
@@ -61,25 +61,14 @@ export async function runTrainerCases(lab: TrainerLabInputs): Promise<RunRecorde
       recorder.note(`controllers request ${operatorCpu}m CPU; ${lab.facts.cpus} CPU(s), ${(usableMemory(lab.facts) / GIB).toFixed(1)} GiB: up to ${concurrency} job(s) at once`);
       // The controllers' images, by the names the rendered manifests give them (build/images.sh).
       const controllers = install.deployments.map((d) => archiveOf(d.image, d.image.split(":").at(-1)!, lab.archiveDir));
-      const report: RunReport = {
-        ok: false,
-        operator: "Kubeflow Trainer v2.3.0 and JobSet v0.12.0 (Go module trees; controllers built from source)",
-        cluster: `kind v0.32.0 (built here), ${lab.options.nodeImage}`,
-        frameworks: jobs.map(({ entry, job }, i) => ({ framework: entry.name, image: lab.frameworkArchives[i]!.reference, job: `${job.kind} ${job.name}`, status: "not run", detail: "", results: [] })),
-        steps: recorder.steps,
-        failures: [],
-        diagnosticsCollected: false,
-      };
-      const outcome = await runClusterSteps(
-        { runner: env.client, cluster: lab.options, nodeArchive: lab.node.file, archives: [...lab.frameworkArchives, ...controllers], install, jobs, concurrency },
-        recorder,
-        report,
+      const report = startReport(
+        "Kubeflow Trainer v2.3.0 and JobSet v0.12.0 (Go module trees; controllers built from source)",
+        `kind v0.32.0 (built here), ${lab.options.nodeImage}`,
+        jobs.map(({ entry, job }, i) => ({ framework: entry.name, image: lab.frameworkArchives[i]!.reference, job: `${job.kind} ${job.name}` })),
+        recorder.steps,
       );
-      outcomeCluster = outcome.cluster;
-      report.ok = report.failures.length === 0 && report.frameworks.every((f) => f.status === "passed");
-      console.log(renderSummary(report));
-      if (outcome.diagnostics) saveDiagnostics("trainer-all-frameworks", outcome.diagnostics);
-      expect(report.ok, report.failures.map((f) => `${f.step}: ${f.reason}\n${f.logTail.join("\n")}`).join("\n") || "not every framework passed");
+      const plan = { runner: env.client, cluster: lab.options, nodeArchive: lab.node.file, archives: [...lab.frameworkArchives, ...controllers], install, jobs, concurrency };
+      const outcome = await runPassingClusterSteps(plan, recorder, report, "trainer-all-frameworks", (o) => (outcomeCluster = o.cluster));
       const states = await outcome.cluster!.run(["kubectl", "get", "trainjobs", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[-1:].type} {end}"]);
       return `${states.trim()} | ${report.frameworks.map((f) => `${f.framework} ${f.detail}`).join("; ")}`;
     });
