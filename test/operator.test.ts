@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { findOperatorDeployment, imageName, operatorImageTag, operatorKustomization, operatorSourceProblem } from "../src/operator/plan.js";
+import { trainerSourceProblem } from "../src/operator/trainer.js";
 import { fixture } from "./helpers/fixtures.js";
 
 describe("--operator-source", () => {
@@ -18,6 +19,26 @@ describe("--operator-source", () => {
     expect(operatorSourceProblem({ overlay: true, dockerfile: false }, true)?.message).toMatch(
       /^--operator-source: build\/images\/training-operator\/Dockerfile not found, so --build-operator cannot build/,
     );
+  });
+});
+
+describe("--operator-source with --operator v2", () => {
+  const v2Tree = { manager: true, runtimes: true, jobset: true, dockerfile: true, v1Overlay: false };
+
+  it("takes a Trainer v2 tree", () => {
+    expect(trainerSourceProblem(v2Tree, true)).toBeUndefined();
+  });
+
+  it("refuses a v1 tree, naming what is missing and the --operator it needs", () => {
+    const problem = trainerSourceProblem({ manager: false, runtimes: false, jobset: false, dockerfile: false, v1Overlay: true }, false);
+    expect(problem?.message).toBe(
+      "--operator-source: manifests/overlays/manager/kustomization.yaml, manifests/overlays/runtimes/kustomization.yaml, manifests/third-party/jobset/kustomization.yaml not found: pass a Kubeflow Trainer v2 checkout (kubeflow/trainer, v2.x, e.g. --operator-source=.); this looks like a Training Operator v1 tree: use --operator v1",
+    );
+  });
+
+  it("needs the controller's Dockerfile only with --build-operator", () => {
+    expect(trainerSourceProblem({ ...v2Tree, dockerfile: false }, false)).toBeUndefined();
+    expect(trainerSourceProblem({ ...v2Tree, dockerfile: false }, true)?.message).toMatch(/^--operator-source: cmd\/trainer-controller-manager\/Dockerfile not found, so --build-operator cannot build/);
   });
 });
 
