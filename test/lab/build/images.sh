@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the lab's images in the lab's dockerd ($DOCKER_HOST): Debian rootfs images
-# (debootstrap), kind v0.32.0's base image, Kubernetes v1.35.5's component images, the node
-# image (assembled as kind's builder does), the Docker service, the client and the operator.
+# (debootstrap), kind v0.32.0's base image, the component images of Kubernetes v1.35.5 and
+# v1.34.10, their node images (assembled as kind's builder does), the Docker service, the
+# client, the v1 operator, and Trainer v2's controller and JobSet.
 # An image is rebuilt only when its recipe or inputs changed (label lab.recipe).
 set -euo pipefail
 : "${LAB_CACHE:?}" "${DOCKER_HOST:?}"
