@@ -13,6 +13,7 @@ import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, renderKindConfig } from 
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { pulledImageArchive } from "./images.js";
 import { installSteps } from "./operator/install.js";
+import { LINE_RELEASES } from "./operator/line.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 export const JOBS_DIR = "/e2e/jobs";
@@ -42,7 +43,7 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
     apiServerPort: DEFAULT_API_SERVER_PORT,
     nodeImage: { archive: nodeArchive, reference: node.reference },
     archives: paths,
-    operator: { ...installSteps(install), title: operator.line === "v1" ? "the Training Operator" : "Kubeflow Trainer and JobSet" },
+    operator: { ...installSteps(install), title: LINE_RELEASES[operator.line].title },
     jobsDir: JOBS_DIR,
   });
   return client.withDefaultTerminalCmd(["sh", "-c", script]);

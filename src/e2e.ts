@@ -8,7 +8,7 @@ import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from 
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { KIND_VERSION } from "./cluster/pins.js";
 import type { ImageArchive } from "./cluster/runner.js";
-import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, preflightProblems, runNeeds, usableMemory } from "./cluster/preflight.js";
+import { GIB, jobConcurrency, parseEngineFacts, preflightProblems, runDemands, runNeeds, usableMemory } from "./cluster/preflight.js";
 import { pulledImageArchive } from "./images.js";
 import type { DiagnosticFiles } from "./jobs/collect.js";
 import { LINE_RELEASES } from "./operator/line.js";
@@ -51,6 +51,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   const { tools, images, install, jobs, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, options), LIMITS.checkInputs);
   report.operator = `${LINE_RELEASES[operator.line].title}: ${operator.description}`;
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
+  const frameworkJobs = images.map((image, i) => ({ entry: image.entry, job: jobs[i]! }));
 
   try {
     // The node image too: pulled by the engine (which enforces its digest) and loaded into
@@ -60,9 +61,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
 
     const concurrency = await recorder.step("preflight", async () => {
       const facts = parseEngineFacts(await mustExecute(engineFactsProbe(), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
-      const memory = images.map((i, j) => jobMemoryBytes(i.entry.spec.job.resources.limits.memory, jobs[j]!.pods));
-      const cpu = images.map((i, j) => jobCpuMillis(i.entry.spec.job.resources.requests.cpu, jobs[j]!.pods));
-      const operatorCpu = install.deployments.reduce((sum, d) => sum + d.cpuMillis, 0);
+      const { memory, cpu, operatorCpu } = runDemands(frameworkJobs, install.deployments);
       const problems = preflightProblems(facts, runNeeds(memory, [node!.size, ...archives.map((a) => a.size)], cpu, operatorCpu));
       if (problems.length > 0) throw new Error(`the engine cannot host this run:\n${problems.join("\n")}`);
       const limit = jobConcurrency(usableMemory(facts), memory, facts.cpus, cpu, operatorCpu);
@@ -89,7 +88,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
           nodeArchive: node!.file,
           archives,
           install,
-          jobs: images.map((image, i) => ({ entry: image.entry, job: jobs[i]! })),
+          jobs: frameworkJobs,
           concurrency,
         },
         recorder,

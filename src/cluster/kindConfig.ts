@@ -3,8 +3,8 @@
 import { parse, stringify } from "yaml";
 import { ArgumentError } from "../catalog/errors.js";
 import { parsePinnedImage } from "../catalog/reference.js";
-import type { OperatorLine } from "../operator/line.js";
-import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, OPERATOR_V1, SUPPORTED_KUBERNETES_VERSIONS, TRAINER_V2 } from "./pins.js";
+import { LINE_RELEASES, type OperatorLine } from "../operator/line.js";
+import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, SUPPORTED_KUBERNETES_VERSIONS } from "./pins.js";
 
 export interface ClusterOptions {
   name: string;
@@ -75,11 +75,10 @@ export function resolveNodeImage(nodeImage?: string | null, kubernetesVersion?: 
   const asked = kubernetesVersion ? kubernetesVersion.replace(/^v/, "") : undefined;
   const supported: readonly string[] = SUPPORTED_KUBERNETES_VERSIONS[line];
   if (asked !== undefined && !supported.includes(asked)) {
-    const release = line === "v1" ? OPERATOR_V1.tag : TRAINER_V2.tag;
     const choices = `${supported.slice(0, -1).join(", ")} or ${supported.at(-1)}`;
     throw new ArgumentError(
       "kubernetes-version",
-      `"${kubernetesVersion}" is not supported with --operator ${line}: use ${choices} (the minors kubeflow/trainer ${release} is tested on that kind v0.32.0 publishes an image for), or pass --node-image`,
+      `"${kubernetesVersion}" is not supported with --operator ${line}: use ${choices} (the minors kubeflow/trainer ${LINE_RELEASES[line].release.tag} is tested on that kind v0.32.0 publishes an image for), or pass --node-image`,
     );
   }
   if (!nodeImage) return KIND_NODE_IMAGES[asked ?? DEFAULT_KUBERNETES_VERSION]!;

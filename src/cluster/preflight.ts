@@ -73,6 +73,25 @@ export function runNeeds(jobMemoryBytes: number[], tarballBytes: number[], jobCp
   };
 }
 
+/** What a run's jobs and operator ask of the node: per job, memory limits and CPU requests times its pods. */
+export interface RunDemands {
+  memory: number[];
+  cpu: number[];
+  /** The operator's Deployments' CPU requests, in millicores. */
+  operatorCpu: number;
+}
+
+export function runDemands(
+  jobs: { entry: { spec: { job: { resources: { limits: { memory: string }; requests: { cpu: string } } } } }; job: { pods: number } }[],
+  operator: { cpuMillis: number }[],
+): RunDemands {
+  return {
+    memory: jobs.map(({ entry, job }) => jobMemoryBytes(entry.spec.job.resources.limits.memory, job.pods)),
+    cpu: jobs.map(({ entry, job }) => jobCpuMillis(entry.spec.job.resources.requests.cpu, job.pods)),
+    operatorCpu: operator.reduce((sum, d) => sum + d.cpuMillis, 0),
+  };
+}
+
 /** CPU a job requests: each pod's CPU request times its pods, in millicores. */
 export function jobCpuMillis(cpuRequest: string, pods: number): number {
   return cpuMillis(cpuRequest) * pods;

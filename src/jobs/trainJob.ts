@@ -13,13 +13,9 @@ import { FRAMEWORK_LABEL, JOB_NAMESPACE, type RenderedJob } from "./manifest.js"
 export const JOBSET_NAME_LABEL = "jobset.sigs.k8s.io/jobset-name";
 /** The built-in runtimes skip the validating webhook through this label; the copy does not. */
 const WEBHOOK_VALIDATION_LABEL = "trainer.kubeflow.org/webhook-validation";
-export const DERIVED_FROM_ANNOTATION = "training-operator-ci/derived-from";
-const FAIL_FAST_SUFFIX = "-fail-fast";
+const DERIVED_FROM_ANNOTATION = "training-operator-ci/derived-from";
 
 type Manifest = Record<string, any>;
-
-/** The name of the fail-fast copy of a ClusterTrainingRuntime. */
-export const failFastRuntimeName = (runtime: string) => `${runtime}${FAIL_FAST_SUFFIX}`;
 
 /** A namespaced TrainingRuntime like `clusterRuntime`, whose Jobs fail on their first failed pod and whose JobSet never restarts. */
 export function failFastRuntime(clusterRuntime: Manifest, namespace: string = JOB_NAMESPACE): Manifest {
@@ -45,7 +41,7 @@ export function failFastRuntime(clusterRuntime: Manifest, namespace: string = JO
     apiVersion: TRAINER_API_VERSION,
     kind: "TrainingRuntime",
     metadata: {
-      name: failFastRuntimeName(name),
+      name: `${name}-fail-fast`,
       namespace,
       labels,
       annotations: { [DERIVED_FROM_ANNOTATION]: `ClusterTrainingRuntime/${name}; backoffLimit 0, restartPolicy Never` },
@@ -64,11 +60,10 @@ export function renderTrainJob(entry: CatalogEntry, image: string, clusterRuntim
   if (clusterRuntime.metadata?.name !== template.runtime) {
     throw new Error(`the TrainJob of ${entry.name} runs on ${template.runtime}, not on ${clusterRuntime.metadata?.name}`);
   }
-  const runtime = failFastRuntime(clusterRuntime);
   const manifest = structuredClone(template.manifest) as Manifest;
   const name: string = manifest.metadata?.name ?? `${entry.name}-e2e`;
   const namespace: string = manifest.metadata?.namespace ?? JOB_NAMESPACE;
-  runtime.metadata.namespace = namespace;
+  const runtime = failFastRuntime(clusterRuntime, namespace);
   manifest.metadata = { ...manifest.metadata, name, namespace, labels: { ...manifest.metadata?.labels, [FRAMEWORK_LABEL]: entry.name } };
   manifest.spec.runtimeRef = { apiGroup: "trainer.kubeflow.org", kind: "TrainingRuntime", name: runtime.metadata.name };
   manifest.spec.trainer = {

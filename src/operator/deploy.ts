@@ -5,10 +5,10 @@ import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { parseTaggedReference } from "../catalog/reference.js";
 import { DaggerRunner, type DaggerHandle } from "../cluster/exec.js";
 import type { ImageArchive } from "../cluster/runner.js";
-import { JOBSET, OPERATOR_V1, TRAINER_V2, type PinnedTree } from "../cluster/pins.js";
+import { JOBSET, type PinnedTree } from "../cluster/pins.js";
 import { imageTarball, pulledImageArchive } from "../images.js";
 import { planOperatorInstall, planTrainerInstall, type OperatorInstall, type TrainerChanges } from "./install.js";
-import type { OperatorLine } from "./line.js";
+import { LINE_RELEASES, type OperatorLine } from "./line.js";
 import { LOCAL_OPERATOR_REPOSITORY, OPERATOR_DOCKERFILE, operatorImageTag, operatorSourceProblem, STANDALONE_OVERLAY } from "./plan.js";
 import {
   JOBSET_KUSTOMIZATION,
@@ -45,7 +45,7 @@ const isFile = (tree: Directory, path: string) => tree.exists(path, { expectedTy
 
 /** Checks the tree of the chosen line and, with `build`, wires the operator image build (lazily). */
 export async function prepareOperator(line: OperatorLine, source: Directory | undefined, build: boolean): Promise<PreparedOperator> {
-  const release = line === "v1" ? OPERATOR_V1 : TRAINER_V2;
+  const { release } = LINE_RELEASES[line];
   const tree = source ?? (await pinnedTree(release));
   const [v1Overlay, manager, runtimes, jobsetFile, v1Dockerfile, v2Dockerfile] = await Promise.all([
     isFile(tree, `${STANDALONE_OVERLAY}/kustomization.yaml`),

@@ -3,6 +3,7 @@
 // (Trainer v2: trainer.ts.)
 import { parseAllDocuments, stringify } from "yaml";
 import { ArgumentError } from "../catalog/errors.js";
+import { cpuMillis } from "../cluster/preflight.js";
 
 export const STANDALONE_OVERLAY = "manifests/overlays/standalone";
 export const OPERATOR_DOCKERFILE = "build/images/training-operator/Dockerfile";
@@ -46,11 +47,6 @@ export function renderedDocs(rendered: string): ManifestDoc[] {
     .filter((d): d is ManifestDoc => d !== null && typeof d === "object");
 }
 
-const millicores = (quantity: unknown): number => {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(m)?$/.exec(String(quantity ?? ""));
-  return match ? Math.ceil(Number(match[1]) * (match[2] ? 1 : 1000)) : 0;
-};
-
 /** Every Deployment in rendered manifests that has a container with an image, in order. */
 export function renderedDeployments(docs: ManifestDoc[]): OperatorDeployment[] {
   return docs.flatMap((doc) => {
@@ -65,7 +61,7 @@ export function renderedDeployments(docs: ManifestDoc[]): OperatorDeployment[] {
         image: container.image,
         command: container.command ?? [],
         selector: Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(","),
-        cpuMillis: (containers ?? []).reduce((sum, c) => sum + millicores(c?.resources?.requests?.cpu), 0),
+        cpuMillis: (containers ?? []).reduce((sum, c) => sum + (c?.resources?.requests?.cpu === undefined ? 0 : cpuMillis(String(c.resources.requests.cpu))), 0),
       },
     ];
   });

@@ -11,7 +11,7 @@ import { operatorNeeds } from "../../src/catalog/operatorNeeds.js";
 import { TIMEOUTS } from "../../src/cluster/commands.js";
 import { KindCluster } from "../../src/cluster/kind.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, nodeImageMinor, resolveNodeImage, type ClusterOptions } from "../../src/cluster/kindConfig.js";
-import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, parseEngineFacts, usableMemory } from "../../src/cluster/preflight.js";
+import { GIB, jobConcurrency, parseEngineFacts, runDemands, usableMemory } from "../../src/cluster/preflight.js";
 import { collectDiagnostics } from "../../src/jobs/collect.js";
 import { renderJob, type RenderedJob } from "../../src/jobs/manifest.js";
 import { runJob } from "../../src/jobs/run.js";
@@ -75,9 +75,8 @@ async function main(): Promise<void> {
     // The module's preflight arithmetic, on this machine's facts (the engine's, in a real run).
     const facts = parseEngineFacts(execFileSync("sh", ["-c", "cat /proc/meminfo; echo ---; echo ---; df -Pk /var/lib; echo ---; nproc"], { encoding: "utf8" }));
     const jobs = entries.map((entry, i) => ({ entry, job: renderJob(entry, frameworkArchives[i]!.reference) }));
-    const memories = jobs.map(({ entry, job }) => jobMemoryBytes(entry.spec.job.resources.limits.memory, job.pods));
-    const cpus = jobs.map(({ entry, job }) => jobCpuMillis(entry.spec.job.resources.requests.cpu, job.pods));
-    const concurrency = jobConcurrency(usableMemory(facts), memories, facts.cpus, cpus);
+    const demands = runDemands(jobs, install.deployments);
+    const concurrency = jobConcurrency(usableMemory(facts), demands.memory, facts.cpus, demands.cpu, demands.operatorCpu);
     recorder.note(`${facts.cpus} CPU(s), ${(usableMemory(facts) / GIB).toFixed(1)} GiB available: up to ${concurrency} job(s) at once`);
 
     const report = startReport(

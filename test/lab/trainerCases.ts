@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { CatalogEntry } from "../../src/catalog/loader.js";
 import type { KindCluster } from "../../src/cluster/kind.js";
 import type { ClusterOptions } from "../../src/cluster/kindConfig.js";
-import { GIB, jobConcurrency, jobCpuMillis, jobMemoryBytes, usableMemory, type EngineFacts } from "../../src/cluster/preflight.js";
+import { GIB, jobConcurrency, runDemands, usableMemory, type EngineFacts } from "../../src/cluster/preflight.js";
 import { collectDiagnostics } from "../../src/jobs/collect.js";
 import type { RenderedJob } from "../../src/jobs/manifest.js";
 import { runJob } from "../../src/jobs/run.js";
@@ -50,14 +50,8 @@ export async function runTrainerCases(lab: TrainerLabInputs): Promise<RunRecorde
       };
       install = await planTrainerInstall(env.client, trees, { runtimes: trainerRuntimes(lab.entries) });
       const jobs = lab.entries.map((entry, i) => ({ entry, job: runJobFor(entry, lab.frameworkArchives[i]!.reference, install!) }));
-      const operatorCpu = install.deployments.reduce((sum, d) => sum + d.cpuMillis, 0);
-      const concurrency = jobConcurrency(
-        usableMemory(lab.facts),
-        jobs.map(({ entry, job }) => jobMemoryBytes(entry.spec.job.resources.limits.memory, job.pods)),
-        lab.facts.cpus,
-        jobs.map(({ entry, job }) => jobCpuMillis(entry.spec.job.resources.requests.cpu, job.pods)),
-        operatorCpu,
-      );
+      const { memory, cpu, operatorCpu } = runDemands(jobs, install.deployments);
+      const concurrency = jobConcurrency(usableMemory(lab.facts), memory, lab.facts.cpus, cpu, operatorCpu);
       recorder.note(`controllers request ${operatorCpu}m CPU; ${lab.facts.cpus} CPU(s), ${(usableMemory(lab.facts) / GIB).toFixed(1)} GiB: up to ${concurrency} job(s) at once`);
       // The controllers' images, by the names the rendered manifests give them (build/images.sh).
       const controllers = install.deployments.map((d) => archiveOf(d.image, d.image.split(":").at(-1)!, lab.archiveDir));
