@@ -90,18 +90,21 @@ export interface PinnedTree {
 export const OPERATOR_REPOSITORY = "https://github.com/kubeflow/trainer.git";
 
 /**
- * Training Operator v1 line (JAXJob appeared in v1.9.0). Commit: the tag in kubeflow/trainer, and
- * the proxy's origin record for github.com/kubeflow/training-operator@v1.9.4.
+ * Training Operator v1 line (JAXJob appeared in v1.9.0). Commit: the lightweight tag as
+ * `git ls-remote` of kubeflow/trainer lists it (test/pins.test.ts checks every pin that way).
  */
 export const OPERATOR_V1: PinnedTree = { repository: OPERATOR_REPOSITORY, tag: "v1.9.4", commit: "4445c12aa62e4345b0c2c6ac9b215a70eca46ed7" };
 
-/** Kubeflow Trainer v2 line. Commit: the tag in kubeflow/trainer, and the proxy's origin record for github.com/kubeflow/trainer/v2@v2.3.0. */
+/** Kubeflow Trainer v2 line. Commit: the lightweight tag as `git ls-remote` of kubeflow/trainer lists it. */
 export const TRAINER_V2: PinnedTree = { repository: OPERATOR_REPOSITORY, tag: "v2.3.0", commit: "658725bdae5c7e3a0854d93ac6ff492e109a22ab" };
 
 /**
  * JobSet, which Trainer v2.3.0's manager overlay installs from its release file
  * (manifests/third-party/jobset/kustomization.yaml). The module rebuilds that file from JobSet's
- * own tree at the tag, as JobSet's `make artifacts` does. Commit: the proxy's origin record for
- * sigs.k8s.io/jobset@v0.12.0.
+ * own tree at the tag, as JobSet's `make artifacts` does. `v0.12.0` is an annotated tag (tag
+ * object b16bcb1b) pointing at this commit, as `git ls-remote` of kubernetes-sigs/jobset lists
+ * it and as Dagger resolves it (the peeled commit: dagger util/gitutil/ls_remote.go, Lookup).
+ * The tag was re-cut onto this commit after the Go module proxy recorded its parent 09e9a3bb
+ * (the two differ only in cloudbuild.yaml): never take a pin from the proxy's record.
  */
-export const JOBSET: PinnedTree = { repository: "https://github.com/kubernetes-sigs/jobset.git", tag: "v0.12.0", commit: "09e9a3bb4b64dbe75b5b0119d3623903f0434643" };
+export const JOBSET: PinnedTree = { repository: "https://github.com/kubernetes-sigs/jobset.git", tag: "v0.12.0", commit: "f22e565ac3cc3265c7c45ef67ecffdc689af5d77" };
