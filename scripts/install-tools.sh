@@ -9,19 +9,30 @@ cd "$(dirname "$0")/.."
 
 ACTIONLINT_VERSION=v1.7.12
 KUSTOMIZE_VERSION=v5.8.1
-SHELLCHECK_VERSION=0.9.0-1
-BUSYBOX_VERSION=1:1.35.0-4+deb12u1+b1
-IPROUTE2_VERSION=6.1.0-3
+# Debian packages by their upstream version (Debian 12's): the Debian revision may change
+# with a point release (a security fix), the upstream version, whose behaviour the tests rely
+# on, may not.
+SHELLCHECK_VERSION=0.9.0
+BUSYBOX_VERSION=1.35.0
+IPROUTE2_VERSION=6.1.0
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-installed() { [ "$(dpkg-query -W -f='${Version}' "$1" 2>/dev/null)" = "$2" ]; }
+# upstream_version PACKAGE: the installed version without epoch and Debian revision ("" if none).
+upstream_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//'; }
+installed() { [ "$(upstream_version "$1")" = "$2" ]; }
 if ! installed shellcheck "$SHELLCHECK_VERSION" || ! installed busybox "$BUSYBOX_VERSION" || ! installed iproute2 "$IPROUTE2_VERSION"; then
   sudo_if_needed apt-get update -qq
   # busybox, not busybox-static: the static build's shell runs applets before PATH.
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    "shellcheck=$SHELLCHECK_VERSION" "busybox=$BUSYBOX_VERSION" "iproute2=$IPROUTE2_VERSION"
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck busybox iproute2
 fi
+for want in "shellcheck $SHELLCHECK_VERSION" "busybox $BUSYBOX_VERSION" "iproute2 $IPROUTE2_VERSION"; do
+  read -r package version <<< "$want"
+  if ! installed "$package" "$version"; then
+    echo "install-tools: $package $version is needed (Debian 12's), but the package sources give ${package} $(upstream_version "$package")" >&2
+    exit 1
+  fi
+done
 
 mkdir -p .tools/bin
 GOBIN="$PWD/.tools/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
