@@ -9,7 +9,7 @@ import { interactiveSetupScript } from "./cluster/interactive.js";
 import { DaggerRunner, type DaggerHandle } from "./cluster/exec.js";
 import { KIND_CONFIG_PATH } from "./cluster/commands.js";
 import type { Input } from "./cluster/runner.js";
-import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, renderKindConfig } from "./cluster/kindConfig.js";
+import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, nodeImageMinor, renderKindConfig } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { pulledImageArchive } from "./images.js";
 import { installSteps } from "./operator/install.js";
@@ -18,13 +18,14 @@ import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 export const JOBS_DIR = "/e2e/jobs";
 
-export interface ClusterShellOptions extends RunInputOptions {
+export interface ClusterShellOptions extends Omit<RunInputOptions, "kubernetesMinor"> {
+  /** The node image, resolved and pinned. */
   nodeImage: string;
 }
 
 export async function clusterShell(source: Directory, options: ClusterShellOptions): Promise<Container> {
   const runId = randomUUID();
-  const { tools, images, install, jobs, archives, operator } = await prepareRunInputs(source, options);
+  const { tools, images, install, jobs, archives, operator } = await prepareRunInputs(source, { ...options, kubernetesMinor: nodeImageMinor(options.nodeImage) });
   const node = localNodeImage(options.nodeImage);
   await prepareRunData(runId);
   const service = dockerService(runId, DEFAULT_API_SERVER_PORT);

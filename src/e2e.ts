@@ -2,9 +2,9 @@
 // Kind's `create` is the model: small actions in order, each saying what failed.
 import { randomUUID } from "node:crypto";
 import { dag, type Directory, type File, type Service } from "@dagger.io/dagger";
-import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, prepareRunData, removeRunData } from "./cluster/docker.js";
+import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, prepareRunData, removeRunData, startDockerService } from "./cluster/docker.js";
 import { DaggerRunner, mustExecute, type DaggerHandle } from "./cluster/exec.js";
-import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, resolveNodeImage } from "./cluster/kindConfig.js";
+import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, nodeImageMinor, resolveNodeImage } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { KIND_VERSION } from "./cluster/pins.js";
 import type { ImageArchive } from "./cluster/runner.js";
@@ -13,14 +13,14 @@ import { pulledImageArchive } from "./images.js";
 import type { DiagnosticFiles } from "./jobs/collect.js";
 import { LINE_RELEASES } from "./operator/line.js";
 import { runClusterSteps } from "./run/clusterSteps.js";
-import { failureMessage, failureOf, renderSummary, startReport, type RunReport } from "./run/report.js";
+import { failureMessage, failureOf, renderSummary, reportFiles, startReport, type RunReport } from "./run/report.js";
 import { asStepFailure, RunRecorder, withinLimit } from "./run/steps.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 /** Bounds, in seconds, on the steps whose work is not already bounded command by command. */
-const LIMITS = { checkInputs: 600, buildImages: 3600, preflight: 120, startService: 300, stopService: 120 } as const;
+const LIMITS = { checkInputs: 600, buildImages: 3600, preflight: 120, startService: 300, stopService: 120, killService: 60 } as const;
 
-export interface E2eOptions extends RunInputOptions {
+export interface E2eOptions extends Omit<RunInputOptions, "kubernetesMinor"> {
   /** Empty: the node image pinned for this kind release and kubernetesVersion. */
   nodeImage?: string;
   /** Empty: the default minor. */
@@ -48,7 +48,8 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   let diagnostics: DiagnosticFiles | undefined;
 
   // Bad input fails here, before anything is built, with the argument or file it concerns.
-  const { tools, images, install, jobs, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, options), LIMITS.checkInputs);
+  const inputs = { ...options, kubernetesMinor: nodeImageMinor(nodeImage.pinned) };
+  const { tools, images, install, jobs, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, inputs), LIMITS.checkInputs);
   report.operator = `${LINE_RELEASES[operator.line].title}: ${operator.description}`;
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
   const frameworkJobs = images.map((image, i) => ({ entry: image.entry, job: jobs[i]! }));
@@ -77,7 +78,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
         async () => {
           const pruned = (await prepareRunData(runId)).trim();
           if (pruned) recorder.note(pruned);
-          await service.start();
+          await startDockerService(service, runId);
         },
         LIMITS.startService,
       );
@@ -106,11 +107,8 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
 
   report.ok = report.failures.length === 0 && frameworks.every((f) => f.status === "passed");
   const summary = renderSummary(report);
-  let reportDir = dag.directory().withNewFile("summary.txt", summary).withNewFile("result.json", JSON.stringify(report, null, 2) + "\n");
-  if (diagnostics) {
-    // Plain copies: nothing in the report can re-run a command against the cluster.
-    for (const [path, text] of Object.entries(diagnostics)) reportDir = reportDir.withNewFile(`diagnostics/${path}`, text);
-  }
+  let reportDir = dag.directory();
+  for (const [path, text] of Object.entries(reportFiles(report, summary, diagnostics))) reportDir = reportDir.withNewFile(path, text);
   return { report, summary, message: report.ok ? "" : failureMessage(report, options.reportCommand), reportDir };
 }
 
@@ -129,12 +127,16 @@ async function buildArchives(archives: ImageArchive<File>[]): Promise<BuiltArchi
   return settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
 }
 
-/** Stops dockerd gracefully (it stops the node first), killing it if that takes too long. */
+/**
+ * Stops dockerd gracefully (it stops the node first), killing it if that takes too long. Both
+ * bounded: a dockerd that never listened keeps the engine's health check (and a stop waiting on
+ * it) going for about 15 minutes, and the run must end in its own words within its limits.
+ */
 async function stopService(service: Service, note: (line: string) => void): Promise<void> {
   try {
     await withinLimit(service.stop(), LIMITS.stopService);
   } catch (error) {
     note(`stopping the docker service: ${(error as Error).message}; killing it`);
-    await service.stop({ kill: true }).catch((e: Error) => note(`killing the docker service: ${e.message}`));
+    await withinLimit(service.stop({ kill: true }), LIMITS.killService).catch((e: Error) => note(`killing the docker service: ${e.message}; leaving it to the engine`));
   }
 }

@@ -22,6 +22,8 @@ export interface RunInputOptions {
   operator: OperatorLine;
   operatorSource?: Directory;
   buildOperator: boolean;
+  /** The Kind node's Kubernetes minor, e.g. "1.34": the tools get the kubectl of that minor. */
+  kubernetesMinor: string | undefined;
 }
 
 export interface RunInputs {
@@ -61,7 +63,7 @@ export async function prepareRunInputs(source: Directory, options: RunInputOptio
   const needs = v1 ? operatorNeeds(entries) : { flags: [], images: [] };
   const runtimes = v1 ? [] : trainerRuntimes(entries);
   const operator = await prepareOperator(options.operator, options.operatorSource, options.buildOperator);
-  const tools = await toolsContainer();
+  const tools = await toolsContainer(options.kubernetesMinor);
   // Rendered in the tools container, without the Docker service, so dockerd starts only when a cluster is wanted.
   const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes });
   const jobs = images.map((image) => runJobFor(image.entry, image.plan.reference, install));

@@ -137,6 +137,11 @@ describe("bad specs name the file and the field", () => {
     await expectCatalogError("frameworks/jax/jaxjob.yaml", "containers[jax].image", /set by the module/);
   });
 
+  it("job template that sets the pull policy (the module sets Never: every image is loaded)", async () => {
+    fx.editYaml("frameworks/jax/jaxjob.yaml", (d) => (d.spec.jaxReplicaSpecs.Worker.template.spec.containers[0].imagePullPolicy = "IfNotPresent"));
+    await expectCatalogError("frameworks/jax/jaxjob.yaml", "containers[jax].imagePullPolicy", /set by the module/);
+  });
+
   it("invalid YAML, naming the line", async () => {
     fx.write(SPEC, fx.read(SPEC) + "\n  broken: [\n");
     await expectCatalogError(SPEC, "line", /invalid YAML/);

@@ -3,9 +3,11 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { clusterCommands, kubeconfigRewriteCommands, operatorInstallCommands, outerLimit, TIMEOUTS } from "../src/cluster/commands.js";
 import { interactiveSetupScript } from "../src/cluster/interactive.js";
+import { KindCluster } from "../src/cluster/kind.js";
+import type { CommandRunner, ExecResult } from "../src/cluster/runner.js";
 import { nodeImageMinor, renderKindConfig, resolveNodeImage, rewriteKubeconfig } from "../src/cluster/kindConfig.js";
 import { missingImages, parseCrictlImages } from "../src/cluster/nodeImages.js";
-import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_NODE_IMAGES, KIND_VERSION, kindBinary, KUBECTL_VERSION, kubectlBinary, SUPPORTED_KUBERNETES_VERSIONS } from "../src/cluster/pins.js";
+import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_NODE_IMAGES, KIND_VERSION, kindBinary, KUBECTL_RELEASES, kubectlBinary, kubectlMinorFor, SUPPORTED_KUBERNETES_VERSIONS } from "../src/cluster/pins.js";
 import {
   GIB,
   cpuMillis,
@@ -30,21 +32,34 @@ describe("pins", () => {
     }
   });
 
-  it("verify kind and kubectl by sha256 for both architectures", () => {
+  it("verify kind and every kubectl by sha256 for both architectures", () => {
     for (const arch of ["amd64", "arm64"] as const) {
-      for (const binary of [kindBinary(arch), kubectlBinary(arch)]) {
+      for (const binary of [kindBinary(arch), ...Object.keys(KUBECTL_RELEASES).map((minor) => kubectlBinary(arch, minor))]) {
         expect(binary.sha256).toMatch(/^[a-f0-9]{64}$/);
         expect(binary.url).toMatch(new RegExp(`linux[-/]${arch}`));
       }
     }
     expect(kindBinary("amd64").url).toBe(`https://github.com/kubernetes-sigs/kind/releases/download/${KIND_VERSION}/kind-linux-amd64`);
-    expect(kubectlBinary("arm64").url).toBe(`https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/arm64/kubectl`);
+    expect(kubectlBinary("arm64", "1.34").url).toBe("https://dl.k8s.io/release/v1.34.8/bin/linux/arm64/kubectl");
     expect(kindBinary("amd64").sha256).not.toBe(kindBinary("arm64").sha256);
+    const sums = Object.values(KUBECTL_RELEASES).flatMap((r) => Object.values(r.sha256));
+    expect(new Set(sums).size).toBe(sums.length);
   });
 
-  it("keep kubectl within one minor version of the node", () => {
-    const minor = (v: string) => Number(/v1\.(\d+)\./.exec(v)![1]);
-    expect(Math.abs(minor(KUBECTL_VERSION) - minor(KIND_NODE_IMAGE.split(":")[1]!))).toBeLessThanOrEqual(1);
+  it("give every node minor a run can ask for the kubectl of that minor, the patch of kind's node image", () => {
+    const minors = new Set<string>(Object.values(SUPPORTED_KUBERNETES_VERSIONS).flat());
+    for (const minor of minors) {
+      expect(kubectlMinorFor(minor)).toBe(minor);
+      expect(KUBECTL_RELEASES[minor]!.version).toBe(KIND_NODE_IMAGES[minor]!.split(":")[1]!.split("@")[0]);
+    }
+  });
+
+  it("keep kubectl within one minor of a node of another version (--node-image), or refuse it", () => {
+    expect(kubectlMinorFor("1.32")).toBe("1.33");
+    expect(kubectlMinorFor("1.37")).toBe("1.36");
+    expect(kubectlMinorFor(undefined)).toBe("1.35");
+    expect(() => kubectlMinorFor("1.31")).toThrow("no pinned kubectl is within one minor of Kubernetes 1.31 (kubectl's version skew): kubectl is pinned for 1.33, 1.34, 1.35, 1.36");
+    expect(() => resolveNodeImage(`kindest/node:v1.31.2@sha256:${"a".repeat(64)}`)).toThrow(/^--node-image: "kindest\/node:v1.31.2@sha256:a+": no pinned kubectl is within one minor of Kubernetes 1.31/);
   });
 
   it("map the engine platform to an architecture, refusing others clearly", () => {
@@ -325,5 +340,46 @@ describe("commands", () => {
     expect(output).not.toContain("kubectl wait"); // nothing after the failed create ran
     expect(output).toContain("setup failed");
     expect(output).not.toContain("ready:");
+  });
+});
+
+describe("a dockerd that restarted mid-run", () => {
+  /** A client whose answers come from `answer`, by command; every command is recorded. */
+  function scriptedRunner(answer: (argv: string[]) => ExecResult) {
+    const calls: string[][] = [];
+    const runner: CommandRunner<string> = {
+      with: () => runner,
+      run: async (argv) => (calls.push(argv), answer(argv)),
+      runAndRead: async () => {
+        throw new Error("not scripted");
+      },
+    };
+    return { runner, calls };
+  }
+  const ok = (stdout = ""): ExecResult => ({ exitCode: 0, stdout, stderr: "" });
+
+  async function created(nodeStates: ExecResult[]) {
+    const { runner } = scriptedRunner((argv) => {
+      if (argv[0] === "kind" && argv[1] === "get") return ok(fixture("kind-kubeconfig.yaml"));
+      if (argv[0] === "docker" && argv[1] === "inspect") return nodeStates.shift()!;
+      return ok();
+    });
+    return KindCluster.attach(runner, { name: "e2e", nodeImage: KIND_NODE_IMAGE, apiServerPort: 6443 }).create(() => {});
+  }
+
+  it("is not suspected while the node is the container the run created, still running", async () => {
+    const cluster = await created([ok("true 2026-12-05T10:00:00Z\n"), ok("true 2026-12-05T10:00:00Z\n")]);
+    expect(await cluster.nodeRestartProblem()).toBeUndefined();
+  });
+
+  it("is said when the node stopped, started anew, or is gone", async () => {
+    const stopped = await created([ok("true 2026-12-05T10:00:00Z"), ok("false 2026-12-05T10:00:00Z")]);
+    expect(await stopped.nodeRestartProblem()).toBe(
+      "the Kind node e2e-control-plane is no longer the container this run started at 2026-12-05T10:00:00Z (running=false, started 2026-12-05T10:00:00Z): dockerd or the node restarted mid-run, so what follows (diagnostics included) comes from a restarted Docker service",
+    );
+    const anew = await created([ok("true 2026-12-05T10:00:00Z"), ok("true 2026-12-05T10:07:00Z")]);
+    expect(await anew.nodeRestartProblem()).toMatch(/\(running=true, started 2026-12-05T10:07:00Z\): dockerd or the node restarted mid-run/);
+    const gone = await created([ok("true 2026-12-05T10:00:00Z"), { exitCode: 1, stdout: "", stderr: "Error: No such object: e2e-control-plane" }]);
+    expect(await gone.nodeRestartProblem()).toMatch(/\(not found: Error: No such object: e2e-control-plane\)/);
   });
 });

@@ -6,10 +6,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadCatalog, loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
-import { diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds, parseDiagnosticsIndex } from "../src/jobs/diagnostics.js";
+import { diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds, jobDiagnosticCommands, parseDiagnosticsIndex } from "../src/jobs/diagnostics.js";
 import { FRAMEWORK_LABEL, renderJob, type RenderedJob } from "../src/jobs/manifest.js";
 import { describeResults, parseResultLine } from "../src/jobs/results.js";
-import { FATAL_WAITING_REASONS, jobState, podNames } from "../src/jobs/status.js";
+import { FATAL_WAITING_REASONS, jobsStatusProblem, jobState, podNames, restartedPods, restartProblem, type JobWatch } from "../src/jobs/status.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 import { fixture } from "./helpers/fixtures.js";
 import { shellSyntaxErrors } from "./helpers/shell.js";
@@ -31,7 +31,7 @@ describe("job manifest", () => {
     const worker = manifest.spec.jaxReplicaSpecs.Worker;
     expect(worker.replicas).toBe(2);
     const [container] = worker.template.spec.containers;
-    expect(container).toMatchObject({ name: "jax", image: IMAGE, imagePullPolicy: "IfNotPresent" });
+    expect(container).toMatchObject({ name: "jax", image: IMAGE, imagePullPolicy: "Never" });
     expect(container.resources).toEqual(jax.spec.job.resources);
     expect(container.ports).toEqual([{ name: "jaxjob-port", containerPort: 6666 }]);
   });
@@ -50,42 +50,88 @@ describe("job manifest", () => {
 });
 
 describe("job state from kubectl output", () => {
+  const JAXJOB: JobWatch = { kind: "JAXJob", name: "jax-e2e", successCondition: "Succeeded", warningEvents: [], failOnRestart: false };
+
   it("Succeeded", () => {
-    expect(jobState(fixture("jaxjob-succeeded.json"), "JAXJob", "jax-e2e")).toEqual({
+    expect(jobState(fixture("jaxjob-succeeded.json"), JAXJOB)).toEqual({
       phase: "succeeded",
       detail: "Succeeded (JAXJobSucceeded): JAXJob default/jax-e2e successfully completed.",
     });
   });
 
   it("Failed, with the operator's reason", () => {
-    const state = jobState(fixture("jaxjob-failed.json"), "JAXJob", "jax-e2e");
+    const state = jobState(fixture("jaxjob-failed.json"), JAXJOB);
     expect(state.phase).toBe("failed");
     expect(state.detail).toBe("Failed (JAXJobFailed): JAXJob jax-e2e is failed because 1 Worker replica(s) failed.");
   });
 
   it("fails early on an image the node does not have", () => {
-    const state = jobState(fixture("jaxjob-image-pull-error.json"), "JAXJob", "jax-e2e");
+    const state = jobState(fixture("jaxjob-image-pull-error.json"), JAXJOB);
     expect(state.phase).toBe("failed");
     expect(state.detail).toMatch(/^pod jax-e2e-worker-0, container jax: ErrImagePull: failed to pull/);
   });
 
   it("fails early on a pod that does not fit the node", () => {
-    const state = jobState(fixture("jaxjob-unschedulable.json"), "JAXJob", "jax-e2e");
+    const state = jobState(fixture("jaxjob-unschedulable.json"), JAXJOB);
     expect(state).toMatchObject({ phase: "failed" });
     expect(state.detail).toMatch(/^pod jax-e2e-worker-1 cannot be scheduled: 0\/1 nodes are available: 1 Insufficient memory/);
   });
 
   it("keeps waiting while pods start", () => {
-    expect(jobState(fixture("jaxjob-running.json"), "JAXJob", "jax-e2e")).toEqual({ phase: "running", detail: "Running; pods: 1 Running, 1 Pending" });
+    expect(jobState(fixture("jaxjob-running.json"), JAXJOB)).toEqual({ phase: "running", detail: "Running; pods: 1 Running, 1 Pending" });
     expect(FATAL_WAITING_REASONS.has("ContainerCreating")).toBe(false);
   });
 
   it("waits for a job the operator has not picked up yet", () => {
-    expect(jobState('{"kind":"List","items":[]}', "JAXJob", "jax-e2e")).toEqual({ phase: "pending", detail: "JAXJob jax-e2e not found yet" });
+    expect(jobState('{"kind":"List","items":[]}', JAXJOB)).toEqual({ phase: "pending", detail: "JAXJob jax-e2e not found yet" });
   });
 
   it("lists the job's pods", () => {
     expect(podNames(fixture("jaxjob-succeeded.json"))).toEqual(["jax-e2e-worker-0", "jax-e2e-worker-1"]);
+  });
+});
+
+describe("a TrainJob fails on the first restart or non-zero exit (its runtime restarts pods OnFailure)", () => {
+  const TRAINJOB: JobWatch = { kind: "TrainJob", name: "jax-e2e", successCondition: "Complete", warningEvents: [], failOnRestart: true };
+  const node = (status: object) => ({ kind: "Pod", metadata: { name: "jax-e2e-node-0-1-abcde" }, status: { phase: "Running", containerStatuses: [{ name: "node", ...status }] } });
+  const list = (...pods: object[]) => JSON.stringify({ items: [{ kind: "TrainJob", metadata: { name: "jax-e2e" }, status: { conditions: [] } }, ...pods] });
+  const exited = node({ restartCount: 0, state: { terminated: { exitCode: 1, reason: "Error" } } });
+  const restarted = node({ restartCount: 2, state: { running: {} }, lastState: { terminated: { exitCode: 1, reason: "Error" } } });
+  const running = node({ restartCount: 0, state: { running: {} } });
+
+  it("a container that exited non-zero, before any restart", () => {
+    expect(jobState(list(exited), TRAINJOB)).toEqual({ phase: "failed", detail: "pod jax-e2e-node-0-1-abcde, container node: exit code 1, Error" });
+  });
+
+  it("a container that restarted, with its last exit", () => {
+    expect(jobState(list(restarted), TRAINJOB)).toEqual({ phase: "failed", detail: "pod jax-e2e-node-0-1-abcde, container node: restarted 2 time(s) (last exit code 1, Error)" });
+    expect(restartedPods(list(restarted, running))).toEqual(["jax-e2e-node-0-1-abcde"]);
+  });
+
+  it("keeps waiting while every container runs, and leaves a v1 job's restarts to its operator", () => {
+    expect(jobState(list(running), TRAINJOB).phase).toBe("pending");
+    expect(restartProblem([running, node({ state: { terminated: { exitCode: 0, reason: "Completed" } } })])).toBeUndefined();
+    expect(jobState(list(restarted), { ...TRAINJOB, failOnRestart: false }).phase).toBe("pending");
+  });
+});
+
+describe("a Complete TrainJob's status.jobsStatus, as upstream's e2e test requires it", () => {
+  const list = (jobsStatus: object[]) => JSON.stringify({ items: [{ kind: "TrainJob", metadata: { name: "jax-e2e" }, status: { jobsStatus } }] });
+  const done = { name: "node", ready: 0, succeeded: 1, failed: 0, active: 0, suspended: 0 };
+  const expected = [{ name: "node", replicas: 1 }];
+
+  it("passes when every replicated Job succeeded and nothing else is counted", () => {
+    expect(jobsStatusProblem(list([done]), "TrainJob", "jax-e2e", expected)).toBeUndefined();
+  });
+
+  it("names a Job still active, a missing one and one the runtime does not have", () => {
+    expect(jobsStatusProblem(list([{ ...done, succeeded: 0, active: 1 }]), "TrainJob", "jax-e2e", expected)).toBe(
+      "status.jobsStatus: node: ready 0, succeeded 0, failed 0, active 1, suspended 0 (want succeeded 1, the others 0)",
+    );
+    expect(jobsStatusProblem(list([{ ...done, name: "launcher" }]), "TrainJob", "jax-e2e", expected)).toBe(
+      "status.jobsStatus: node: not listed (want succeeded 1, the others 0); not in the runtime: launcher",
+    );
+    expect(jobsStatusProblem(list([{ name: "node", succeeded: 1 }]), "TrainJob", "jax-e2e", expected)).toMatch(/ready unset/);
   });
 });
 
@@ -146,7 +192,23 @@ describe("diagnostics", () => {
       "jax/job-describe.txt",
       "jax/pods-describe.txt",
       "jax/pods.log",
+      "jax/pods-previous.log",
     ]);
+  });
+
+  it("a framework's folder alone, as kept the moment its job fails", () => {
+    const commands = jobDiagnosticCommands("jax", job);
+    expect(commands.map((c) => c.file)).toEqual(diagnosticCommands(target()).map((c) => c.file).filter((f) => f.startsWith("jax/")));
+    expect(diagnosticsScript(commands)).not.toContain("kind export logs");
+    expect(diagnosticsScript(commands, "e2e")).toContain("kind export logs");
+  });
+
+  it("each restarted container's earlier log, pod by pod, bounded", () => {
+    const script = jobDiagnosticCommands("jax", job).find((c) => c.file === "jax/pods-previous.log")!.argv;
+    expect(script.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(script[2]).toContain(`kubectl get pods -n default -l ${FRAMEWORK_LABEL}=jax -o name --request-timeout=20s`);
+    expect(script[2]).toMatch(/kubectl logs -n default "\$pod" --all-containers --previous --tail=-1 --request-timeout=20s/);
+    expect(shellSyntaxErrors(script[2]!)).toBe("");
   });
 
   it("selects the framework's pods and the operator's logs", () => {
@@ -156,7 +218,7 @@ describe("diagnostics", () => {
   });
 
   it("under Trainer v2: both controllers' logs, and the TrainJob's JobSet, runtime and pods", () => {
-    const trainJob = { ...job, kind: "TrainJob", resource: "trainjob.trainer.kubeflow.org", podSelector: "jobset.sigs.k8s.io/jobset-name=jax-e2e", related: [{ resource: "jobset.jobset.x-k8s.io", name: "jax-e2e" }, { resource: "trainingruntime.trainer.kubeflow.org", name: "jax-distributed-fail-fast" }] };
+    const trainJob = { ...job, kind: "TrainJob", resource: "trainjob.trainer.kubeflow.org", podSelector: "jobset.sigs.k8s.io/jobset-name=jax-e2e", related: [{ resource: "jobset.jobset.x-k8s.io", name: "jax-e2e" }, { resource: "clustertrainingruntime.trainer.kubeflow.org", name: "jax-distributed" }] };
     const commands = diagnosticCommands({
       clusterName: "e2e",
       operator: [{ namespace: "kubeflow-system", name: "kubeflow-trainer-controller-manager" }, { namespace: "kubeflow-system", name: "jobset-controller-manager" }],
@@ -171,7 +233,7 @@ describe("diagnostics", () => {
       "operator/jobset-controller-manager-previous.log",
     ]);
     expect(commands.find((c) => c.file === "jax/jobset.yaml")!.argv.slice(0, 4)).toEqual(["kubectl", "get", "jobset.jobset.x-k8s.io", "jax-e2e"]);
-    expect(commands.find((c) => c.file === "jax/trainingruntime.yaml")!.argv).toContain("jax-distributed-fail-fast");
+    expect(commands.find((c) => c.file === "jax/clustertrainingruntime.yaml")!.argv).toContain("jax-distributed");
     expect(commands.find((c) => c.file === "jax/pods.log")!.argv).toEqual(expect.arrayContaining(["-l", "jobset.sigs.k8s.io/jobset-name=jax-e2e"]));
   });
 
@@ -233,7 +295,7 @@ describe("every catalog job", () => {
       expect(Object.keys(replicas).length, entry.name).toBeGreaterThan(0);
       for (const [type, replica] of Object.entries(replicas)) {
         const container = replica.template.spec.containers.find((c: any) => c.name === entry.spec.job.container);
-        expect(container, `${entry.name} ${type}`).toMatchObject({ image: `docker.io/x/${entry.name}:t`, imagePullPolicy: "IfNotPresent" });
+        expect(container, `${entry.name} ${type}`).toMatchObject({ image: `docker.io/x/${entry.name}:t`, imagePullPolicy: "Never" });
         expect(container.resources).toEqual(entry.spec.job.resources);
         expect(replica.template.metadata.labels[FRAMEWORK_LABEL]).toBe(entry.name);
       }

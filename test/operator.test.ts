@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { findOperatorDeployment, imageName, operatorImageTag, operatorKustomization, operatorSourceProblem } from "../src/operator/plan.js";
+import { findOperatorDeployment, imageName, movingImageProblem, operatorImageTag, operatorKustomization, operatorSourceProblem, type OperatorDeployment } from "../src/operator/plan.js";
 import { trainerSourceProblem } from "../src/operator/trainer.js";
 import { fixture } from "./helpers/fixtures.js";
 
@@ -32,7 +32,7 @@ describe("--operator-source with --operator v2", () => {
   it("refuses a v1 tree, naming what is missing and the --operator it needs", () => {
     const problem = trainerSourceProblem({ manager: false, runtimes: false, jobset: false, dockerfile: false, v1Overlay: true }, false);
     expect(problem?.message).toBe(
-      "--operator-source: manifests/overlays/manager/kustomization.yaml, manifests/overlays/runtimes/kustomization.yaml, manifests/third-party/jobset/kustomization.yaml not found: pass a Kubeflow Trainer v2 checkout (kubeflow/trainer, v2.x, e.g. --operator-source=.); this looks like a Training Operator v1 tree: use --operator v1",
+      "--operator-source: manifests/overlays/manager/kustomization.yaml, manifests/base/runtimes/kustomization.yaml, manifests/third-party/jobset/kustomization.yaml not found: pass a Kubeflow Trainer v2 checkout (kubeflow/trainer, v2.x, e.g. --operator-source=.); this looks like a Training Operator v1 tree: use --operator v1",
     );
   });
 
@@ -100,5 +100,28 @@ describe("image override", () => {
 
   it("refuses flags when the operator container has no command to append to", () => {
     expect(() => operatorKustomization(OVERLAY, { ...deployment(), command: [] }, { flags: [FLAG] })).toThrow(/has no command to append them to/);
+  });
+});
+
+describe("an operator image that names no release", () => {
+  const deployment = (name: string, image: string): OperatorDeployment => ({ namespace: "kubeflow-system", name, image, command: [], selector: "", cpuMillis: 0 });
+  const trainer = (image: string) => [deployment("kubeflow-trainer-controller-manager", image), deployment("jobset-controller-manager", "registry.k8s.io/jobset/jobset:v0.12.0")];
+
+  it("is refused for the controller, saying to build it from the tree (Trainer's master overlays use newTag: latest)", () => {
+    expect(movingImageProblem(trainer("ghcr.io/kubeflow/trainer/trainer-controller-manager:latest"), false)).toBe(
+      'Deployment kubeflow-system/kubeflow-trainer-controller-manager runs ghcr.io/kubeflow/trainer/trainer-controller-manager:latest, the moving tag "latest", which names no release: add --build-operator to build and run this tree\'s own controller, or give the image a released tag in the overlay',
+    );
+    expect(movingImageProblem(trainer("ghcr.io/kubeflow/trainer/trainer-controller-manager"), false)).toMatch(/, no tag, which names no release: add --build-operator/);
+  });
+
+  it("is taken when --build-operator replaces it, or when it names a release or a digest", () => {
+    expect(movingImageProblem(trainer("ghcr.io/kubeflow/trainer/trainer-controller-manager:latest"), true)).toBeUndefined();
+    expect(movingImageProblem(trainer("ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0"), false)).toBeUndefined();
+    expect(movingImageProblem(trainer("localhost:5000/trainer@sha256:" + "a".repeat(64)), false)).toBeUndefined();
+  });
+
+  it("is refused for another Deployment even with --build-operator, which builds only the controller", () => {
+    const both = [deployment("kubeflow-trainer-controller-manager", "x:latest"), deployment("jobset-controller-manager", "registry.k8s.io/jobset/jobset:latest")];
+    expect(movingImageProblem(both, true)).toMatch(/^Deployment kubeflow-system\/jobset-controller-manager runs registry.k8s.io\/jobset\/jobset:latest, .*: give it a released tag in the overlay$/);
   });
 });

@@ -159,18 +159,42 @@ describe("runJob on a TrainJob (Trainer v2)", () => {
     };
     trainJob = renderTrainJob(jax, "docker.io/kubeflow-ci/jax-e2e:t", runtime);
   });
-  const trainJobList = (conditions: object[], pods: object[] = []) =>
-    JSON.stringify({ items: [{ kind: "TrainJob", metadata: { name: "jax-e2e" }, status: { conditions } }, ...pods] });
-  const pod = (i: number, phase: string, exitCode?: number) => ({
+  const JOBS_DONE = [{ name: "node", ready: 0, succeeded: 1, failed: 0, active: 0, suspended: 0 }];
+  const trainJobList = (conditions: object[], pods: object[] = [], jobsStatus: object[] = []) =>
+    JSON.stringify({ items: [{ kind: "TrainJob", metadata: { name: "jax-e2e" }, status: { conditions, jobsStatus } }, ...pods] });
+  const pod = (i: number, phase: string, exitCode?: number, restartCount = 0) => ({
     kind: "Pod",
     metadata: { name: `jax-e2e-node-0-${i}-abcde` },
-    status: { phase, containerStatuses: exitCode === undefined ? [] : [{ name: "node", state: { terminated: { exitCode, reason: exitCode ? "Error" : "Completed" } } }] },
+    status: {
+      phase,
+      containerStatuses:
+        exitCode === undefined && restartCount === 0
+          ? []
+          : [
+              {
+                name: "node",
+                restartCount,
+                ...(restartCount > 0 ? { lastState: { terminated: { exitCode: 1, reason: "Error" } } } : {}),
+                state: exitCode === undefined ? { running: {} } : { terminated: { exitCode, reason: exitCode ? "Error" : "Completed" } },
+              },
+            ],
+    },
+  });
+  const complete = { type: "Complete", status: "True", reason: "AllJobsCompleted", message: "jobset completed successfully" };
+
+  it("runs on the installed ClusterTrainingRuntime, bounded by the catalog's time limit on the server", () => {
+    expect(trainJob.manifest.spec.runtimeRef).toEqual({ apiGroup: "trainer.kubeflow.org", kind: "ClusterTrainingRuntime", name: "jax-distributed" });
+    expect(trainJob.manifest.spec.activeDeadlineSeconds).toBe(jax.spec.job.timeoutSeconds);
+    // The TrainJob alone: no runtime of the run's own beside it.
+    expect(trainJob.yaml).not.toMatch(/^---$/m);
+    expect(trainJob.yaml).toMatch(/^kind: TrainJob$/m);
+    expect(trainJob.waitSeconds).toBe(jax.spec.job.timeoutSeconds + 30);
+    expect(trainJob.jobsStatus).toEqual([{ name: "node", replicas: 1 }]);
   });
 
-  it("finds the TrainJob by its label and the pods by their JobSet's name, and passes on Complete", async () => {
-    const complete = { type: "Complete", status: "True", reason: "AllJobsCompleted", message: "jobset completed successfully" };
+  it("finds the TrainJob by its label and the pods by their JobSet's name, and passes on Complete with every Job succeeded", async () => {
     const cluster = scriptedCluster(
-      [trainJobList([], [pod(0, "Running"), pod(1, "Running")]), trainJobList([complete], [pod(0, "Succeeded", 0), pod(1, "Succeeded", 0)])],
+      [trainJobList([], [pod(0, "Running"), pod(1, "Running")]), trainJobList([complete], [pod(0, "Succeeded", 0), pod(1, "Succeeded", 0)], JOBS_DONE)],
       { "jax-e2e-node-0-0-abcde": OK(0), "jax-e2e-node-0-1-abcde": OK(1) },
     );
     const outcome = await runJob(cluster, jax, trainJob, note, fakePacing());
@@ -189,7 +213,7 @@ describe("runJob on a TrainJob (Trainer v2)", () => {
     const answers = Array.from({ length: 100 }, () => ['{"items":[]}', warning]).flat();
     const cluster = scriptedCluster(polls, {}, answers);
     await expect(runJob(cluster, jax, trainJob, note, fakePacing())).rejects.toThrow(
-      /did not finish within 300s .*last state: no condition yet; no pods yet; TrainJobResourcesCreationFailed: TrainJob resources reconciliation failed: JobSet name is too long/,
+      /did not finish within 330s \(frameworks\/jax\/framework.yaml job.timeoutSeconds, the TrainJob's own deadline, plus 30s\); last state: no condition yet; no pods yet; TrainJobResourcesCreationFailed: TrainJob resources reconciliation failed: JobSet name is too long/,
     );
     expect(cluster.calls[2]).toEqual(["kubectl", "get", "events", "-n", "default", "--field-selector", "involvedObject.name=jax-e2e,type=Warning", "-o", "json"]);
   });
@@ -200,5 +224,41 @@ describe("runJob on a TrainJob (Trainer v2)", () => {
     await expect(runJob(cluster, jax, trainJob, note, fakePacing())).rejects.toThrow(
       "TrainJob jax-e2e failed: Failed (FailedJobs): jobset failed due to one or more job failures (first failed job: jax-e2e-node-0)",
     );
+  });
+
+  it("fails at the first restart, before the runtime's retries, with the log of the run before it", async () => {
+    const cluster = scriptedCluster([trainJobList([], [pod(0, "Running"), pod(1, "Running", undefined, 1)])], {
+      "jax-e2e-node-0-0-abcde": "waiting for peers\n",
+      "jax-e2e-node-0-1-abcde": FAILED,
+    });
+    const error = await runJob(cluster, jax, trainJob, note, fakePacing()).then(() => undefined, (e: FailureWithLog) => e);
+    expect(error?.message).toBe("TrainJob jax-e2e failed: pod jax-e2e-node-0-1-abcde, container node: restarted 1 time(s) (last exit code 1, Error)");
+    expect(cluster.calls.filter((c) => c[1] === "logs").map((c) => c.slice(4).join(" "))).toEqual([
+      "jax-e2e-node-0-0-abcde --all-containers --tail=-1",
+      "jax-e2e-node-0-1-abcde --all-containers --tail=-1 --previous",
+      "jax-e2e-node-0-1-abcde --all-containers --tail=-1",
+    ]);
+    expect(error?.logTail).toContain("jax-e2e-node-0-1-abcde: [before the restart]");
+  });
+
+  it("fails a Complete TrainJob whose pod needed a restart: a retry must not hide a flake", async () => {
+    const cluster = scriptedCluster([trainJobList([complete], [pod(0, "Succeeded", 0), pod(1, "Succeeded", 0, 1)], JOBS_DONE)], {
+      "jax-e2e-node-0-0-abcde": OK(0),
+      "jax-e2e-node-0-1-abcde": OK(1),
+    });
+    await expect(runJob(cluster, jax, trainJob, note, fakePacing())).rejects.toThrow(
+      "TrainJob jax-e2e succeeded only after a restart: pod jax-e2e-node-0-1-abcde, container node: restarted 1 time(s) (last exit code 1, Error)",
+    );
+  });
+
+  it(`fails a Complete TrainJob whose jobsStatus never says every Job succeeded (bounded: ${POD_END_TIMEOUT_SECONDS}s)`, async () => {
+    const pacing = fakePacing();
+    const stuck = [{ ...JOBS_DONE[0], succeeded: 0, active: 1 }];
+    const polls = Array.from({ length: 60 }, () => trainJobList([complete], [pod(0, "Succeeded", 0), pod(1, "Succeeded", 0)], stuck));
+    const cluster = scriptedCluster(polls, { "jax-e2e-node-0-0-abcde": OK(0), "jax-e2e-node-0-1-abcde": OK(1) });
+    await expect(runJob(cluster, jax, trainJob, note, pacing)).rejects.toThrow(
+      `TrainJob jax-e2e succeeded but ${POD_END_TIMEOUT_SECONDS}s later, status.jobsStatus: node: ready 0, succeeded 0, failed 0, active 1, suspended 0 (want succeeded 1, the others 0)`,
+    );
+    expect(pacing.elapsed()).toBeLessThanOrEqual(POD_END_TIMEOUT_SECONDS + 10);
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadCatalog } from "../src/catalog/loader.js";
 import { renderTrainJob } from "../src/jobs/trainJob.js";
-import { renderedDocs } from "../src/operator/plan.js";
+import { movingImageProblem, renderedDocs } from "../src/operator/plan.js";
 import {
   findTrainerDeployments,
   JOBSET_KUSTOMIZATION,
@@ -20,6 +20,7 @@ import {
   neededRuntimes,
   renderedRuntimes,
   RUNTIMES_OVERLAY,
+  runtimesDir,
   trainerImageKustomization,
 } from "../src/operator/trainer.js";
 import { trainerRuntimes } from "../src/runInputs.js";
@@ -90,28 +91,49 @@ describe("Trainer v2.3.0's manager overlay, with JobSet from its own tree", () =
     expect(jobset!.image).toBe("registry.k8s.io/jobset/jobset:v0.12.0");
     expect(renderedDocs(build(dir)).length).toBe(renderedDocs(manager).length);
   });
+
+  it("a master-style tree (newTag: latest) renders a controller the run refuses without --build-operator", () => {
+    const copy = join(root, "latest");
+    cpSync(join(root, "operator"), copy, { recursive: true });
+    const kustomization = join(copy, MANAGER_OVERLAY, "kustomization.yaml");
+    writeFileSync(kustomization, readFileSync(kustomization, "utf8").replace("newTag: v2.3.0", "newTag: latest"));
+    const deployments = findTrainerDeployments(build(join(copy, MANAGER_OVERLAY)));
+    expect(deployments[0]!.image).toBe("ghcr.io/kubeflow/trainer/trainer-controller-manager:latest");
+    expect(movingImageProblem(deployments, false)).toMatch(/kubeflow-trainer-controller-manager runs .*:latest, the moving tag "latest", which names no release: add --build-operator/);
+    expect(movingImageProblem(deployments, true)).toBeUndefined();
+    expect(movingImageProblem(findTrainerDeployments(build(join(root, "operator", MANAGER_OVERLAY))), false)).toBeUndefined();
+  });
 });
 
 describe("Trainer v2.3.0's runtimes overlay and the catalog's TrainJobs", () => {
-  it("has the runtime every framework's TrainJob names; each runs on its fail-fast copy", async () => {
+  it("has the runtime every framework's TrainJob names; each TrainJob runs on it as installed", async () => {
     const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
     const entries = await loadCatalog(fsReader(REPO_ROOT));
     const runtimes = neededRuntimes(available, trainerRuntimes(entries));
     expect(Object.keys(runtimes).sort()).toEqual(["jax-distributed", "torch-distributed", "xgboost-distributed"]);
     for (const entry of entries) {
       const job = renderTrainJob(entry, `docker.io/kubeflow-ci/${entry.name}-e2e:t`, runtimes[entry.trainJob!.runtime]!);
-      const [runtime, trainJob] = renderedDocs(job.yaml) as any[];
-      expect(runtime.kind).toBe("TrainingRuntime");
-      expect(runtime.metadata.labels).not.toHaveProperty(["trainer.kubeflow.org/webhook-validation"]);
-      expect(runtime.spec.mlPolicy).toEqual(runtimes[entry.trainJob!.runtime]!.spec.mlPolicy);
-      for (const replicated of runtime.spec.template.spec.replicatedJobs) {
-        expect(replicated.template.spec.backoffLimit).toBe(0);
-        expect(replicated.template.spec.template.spec.restartPolicy).toBe("Never");
-      }
-      expect(trainJob.spec.runtimeRef).toEqual({ apiGroup: "trainer.kubeflow.org", kind: "TrainingRuntime", name: runtime.metadata.name });
+      const docs = renderedDocs(job.yaml) as any[];
+      expect(docs.map((d) => d.kind)).toEqual(["TrainJob"]);
+      const [trainJob] = docs;
+      expect(trainJob.spec.runtimeRef).toEqual({ apiGroup: "trainer.kubeflow.org", kind: "ClusterTrainingRuntime", name: entry.trainJob!.runtime });
+      expect(trainJob.spec.activeDeadlineSeconds).toBe(entry.spec.job.timeoutSeconds);
       expect(trainJob.spec.trainer).toMatchObject({ numNodes: 2, image: `docker.io/kubeflow-ci/${entry.name}-e2e:t`, command: entry.spec.image.command });
       expect(trainJob.spec.trainer.resourcesPerNode).toEqual(entry.spec.job.resources);
       expect(job.pods).toBe(2);
+      // What upstream's e2e test asks of jobsStatus: the runtime's one replicated Job, "node".
+      expect(job.jobsStatus).toEqual([{ name: "node", replicas: 1 }]);
+    }
+  });
+
+  it("from a tree under test, renders the same runtimes from manifests/base/runtimes with their webhook validating them", () => {
+    const released = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
+    const underTest = renderedRuntimes(build(join(root, "operator", runtimesDir(true))));
+    expect(runtimesDir(false)).toBe(RUNTIMES_OVERLAY);
+    expect(Object.keys(underTest).sort()).toEqual(Object.keys(released).sort());
+    for (const [name, runtime] of Object.entries(released)) {
+      expect(runtime.metadata?.labels?.["trainer.kubeflow.org/webhook-validation"], name).toBe("disabled");
+      expect(underTest[name]!.metadata?.labels ?? {}, name).not.toHaveProperty(["trainer.kubeflow.org/webhook-validation"]);
     }
   });
 

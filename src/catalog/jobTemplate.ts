@@ -1,5 +1,5 @@
 // Checks a framework's job template: a Kubeflow v1 job whose replicas all run the
-// framework container. The module fills in name, image and resources when rendering.
+// framework container. The module fills in name, image, pull policy and resources when rendering.
 import { CatalogError } from "./errors.js";
 
 export interface JobTemplate {
@@ -42,7 +42,7 @@ export function checkJobTemplate(file: string, parsed: unknown, kind: string, co
     if (!Array.isArray(containers)) return fail(`${at}.template.spec.containers`, `missing: list the container "${container}"`);
     const main = containers.find((c) => isRecord(c) && c.name === container);
     if (!isRecord(main)) return fail(`${at}.template.spec.containers`, `no container named "${container}" (framework.yaml job.container)`);
-    for (const owned of ["image", "resources"]) {
+    for (const owned of ["image", "imagePullPolicy", "resources"]) {
       if (owned in main) fail(`${at}.template.spec.containers[${container}].${owned}`, `is set by the module from the catalog; remove it from the template`);
     }
   }

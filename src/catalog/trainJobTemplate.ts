@@ -1,7 +1,7 @@
 // Checks a framework's TrainJob template (Kubeflow Trainer v2): a TrainJob on one of the
-// built-in ClusterTrainingRuntimes with its node count. The module fills in image, command and
-// resources (and a name if the template has none) when rendering, and runs it on a fail-fast
-// copy of that runtime.
+// built-in ClusterTrainingRuntimes with its node count. The module fills in image, command,
+// resources and the deadline (and a name if the template has none) when rendering, and runs it
+// on that runtime as the operator installs it.
 import { CatalogError } from "./errors.js";
 
 export const TRAINER_API_VERSION = "trainer.kubeflow.org/v1alpha1";
@@ -52,7 +52,7 @@ export function checkTrainJobTemplate(file: string, parsed: unknown): TrainJobTe
   const ref = spec.runtimeRef;
   if (!isRecord(ref) || typeof ref.name !== "string" || ref.name === "") return fail("spec.runtimeRef.name", "missing: the built-in ClusterTrainingRuntime to run on, e.g. torch-distributed");
   if (ref.kind !== undefined && ref.kind !== "ClusterTrainingRuntime") {
-    fail("spec.runtimeRef.kind", `must be ClusterTrainingRuntime (or left out): the module runs the job on a fail-fast copy of that runtime, found ${JSON.stringify(ref.kind)}`);
+    fail("spec.runtimeRef.kind", `must be ClusterTrainingRuntime (or left out): the module runs the job on that built-in runtime as the operator installs it, found ${JSON.stringify(ref.kind)}`);
   }
   const trainer = spec.trainer;
   if (!isRecord(trainer)) return fail("spec.trainer", "missing: the trainer with numNodes");
@@ -63,6 +63,7 @@ export function checkTrainJobTemplate(file: string, parsed: unknown): TrainJobTe
   for (const owned of ["image", "command", "args", "resourcesPerNode"]) {
     if (owned in trainer) fail(`spec.trainer.${owned}`, "is set by the module from the catalog (image.command, job.resources); remove it from the template");
   }
+  if ("activeDeadlineSeconds" in spec) fail("spec.activeDeadlineSeconds", "is set by the module from framework.yaml job.timeoutSeconds; remove it from the template");
   const procs = trainer.numProcPerNode;
   if (procs !== undefined && (!Number.isInteger(procs) || (procs as number) < 1)) {
     fail("spec.trainer.numProcPerNode", `must be a whole number of at least 1 (v2.3.0's CRD takes an integer), found ${JSON.stringify(procs)}`);

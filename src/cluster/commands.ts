@@ -50,6 +50,8 @@ export function clusterCommands(name: string) {
     waitNodes: ["kubectl", "wait", "--for=condition=Ready", "nodes", "--all", `--timeout=${TIMEOUTS.nodeReady}s`],
     loadImage: (archive: string) => ["kind", "load", "image-archive", archive, "--name", name],
     nodeImages: ["docker", "exec", nodeContainer(name), "crictl", "images", "-o", "json"],
+    /** `<running> <started at>` of the node container. */
+    nodeState: ["docker", "inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}", nodeContainer(name)],
   };
 }
 

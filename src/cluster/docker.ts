@@ -4,7 +4,9 @@
 // see each other.
 import { CacheSharingMode, dag, type Container, type Service } from "@dagger.io/dagger";
 import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript } from "./dockerData.js";
-import { mustExecute } from "./exec.js";
+import { CommandFailed } from "../run/steps.js";
+import { shellCommand } from "../run/shell.js";
+import { asExecResult, mustExecute } from "./exec.js";
 import { DOCKER_HOST_ALIAS, DOCKER_PORT } from "./kindConfig.js";
 import { archOf, DIND_IMAGE, kindBinary, kubectlBinary, type PinnedBinary } from "./pins.js";
 import { clientEnvironment, dockerdArgs } from "./serviceSpec.js";
@@ -31,6 +33,20 @@ export function dockerService(runId: string, apiServerPort: number): Service {
     });
 }
 
+/**
+ * Starts the Docker service. A dockerd that exits at start fails with its own log (the
+ * service's output, which Dagger hands back in its ExecError), not only with its exit code.
+ */
+export async function startDockerService(service: Service, runId: string): Promise<void> {
+  try {
+    await service.start();
+  } catch (error) {
+    const exited = asExecResult(error);
+    if (exited) throw new CommandFailed(`docker service: ${shellCommand(dockerdArgs(runId))}`, exited.exitCode, exited.stdout, exited.stderr);
+    throw error;
+  }
+}
+
 /** A container on the Docker data volume, not bound to any service: for preflight and cleanup. */
 function dockerRunsShell(): Container {
   return withDockerRuns(dag.container().from(DIND_IMAGE));
@@ -53,14 +69,17 @@ function pinnedFile(binary: PinnedBinary) {
   return dag.http(binary.url, { checksum: `sha256:${binary.sha256}`, name: binary.name, permissions: 0o755 });
 }
 
-/** docker CLI (from the same pinned image), kind and kubectl; no cluster attached (e.g. for `kubectl kustomize`). */
-export async function toolsContainer(): Promise<Container> {
+/**
+ * docker CLI (from the same pinned image), kind and the kubectl of the node's Kubernetes minor;
+ * no cluster attached (e.g. for `kubectl kustomize`).
+ */
+export async function toolsContainer(kubernetesMinor: string | undefined): Promise<Container> {
   const arch = archOf(await dag.defaultPlatform());
   return dag
     .container()
     .from(DIND_IMAGE)
     .withFile("/usr/local/bin/kind", pinnedFile(kindBinary(arch)), { permissions: 0o755 })
-    .withFile("/usr/local/bin/kubectl", pinnedFile(kubectlBinary(arch)), { permissions: 0o755 })
+    .withFile("/usr/local/bin/kubectl", pinnedFile(kubectlBinary(arch, kubernetesMinor)), { permissions: 0o755 })
     .withWorkdir("/e2e");
 }
 

@@ -17,6 +17,8 @@ export class KindCluster<H> {
     readonly options: ClusterOptions,
     /** Runs commands in the client bound to the Docker service, with this cluster's kind config (and kubeconfig once created). */
     readonly runner: CommandRunner<H>,
+    /** When the node container this run created started (docker's State.StartedAt). */
+    private readonly nodeStartedAt?: string,
   ) {}
 
   /** A handle on a cluster not created yet: enough for docker and kind commands (and diagnostics). */
@@ -40,12 +42,29 @@ export class KindCluster<H> {
     note((await mustRun(this.runner, commands.ensureNetwork, TIMEOUTS.ensureNetwork)).trim());
     await mustRun(this.runner, commands.create, TIMEOUTS.createCluster);
     const kubeconfig = await mustRun(this.runner, commands.getKubeconfig, TIMEOUTS.getKubeconfig);
+    const started = (await mustRun(this.runner, commands.nodeState, TIMEOUTS.inspect)).trim();
     const cluster = new KindCluster(
       this.options,
       this.runner.with([{ path: KUBECONFIG_PATH, text: rewriteKubeconfig(kubeconfig, DOCKER_HOST_ALIAS, this.options.apiServerPort), mode: 0o600 }]),
+      started.split(" ")[1],
     );
     await cluster.run(commands.waitNodes, outerLimit(TIMEOUTS.nodeReady));
     return cluster;
+  }
+
+  /**
+   * Whether the node is still the container this run created, running since it started. A
+   * dockerd that died mid-run is started again by the next command bound to the service, on
+   * the same data folder: its containers are then stopped (or started anew), and whatever the
+   * run reads after that is not the cluster it tested. Returns the problem, or undefined.
+   */
+  async nodeRestartProblem(): Promise<string | undefined> {
+    if (!this.nodeStartedAt) return undefined;
+    const result = await this.runner.run(clusterCommands(this.options.name).nodeState, { timeoutSeconds: TIMEOUTS.inspect });
+    const [running, startedAt] = result.stdout.trim().split(" ");
+    if (result.exitCode === 0 && running === "true" && startedAt === this.nodeStartedAt) return undefined;
+    const now = result.exitCode === 0 ? `running=${running}, started ${startedAt}` : `not found: ${result.stderr.trim()}`;
+    return `the Kind node ${nodeContainer(this.options.name)} is no longer the container this run started at ${this.nodeStartedAt} (${now}): dockerd or the node restarted mid-run, so what follows (diagnostics included) comes from a restarted Docker service`;
   }
 
   /** Runs a command against the cluster; throws CommandFailed on a non-zero exit. */

@@ -4,7 +4,7 @@ import { parse, stringify } from "yaml";
 import { ArgumentError } from "../catalog/errors.js";
 import { parsePinnedImage } from "../catalog/reference.js";
 import { LINE_RELEASES, type OperatorLine } from "../operator/line.js";
-import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, SUPPORTED_KUBERNETES_VERSIONS } from "./pins.js";
+import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, kubectlMinorFor, SUPPORTED_KUBERNETES_VERSIONS } from "./pins.js";
 
 export interface ClusterOptions {
   name: string;
@@ -87,6 +87,11 @@ export function resolveNodeImage(nodeImage?: string | null, kubernetesVersion?: 
   const minor = nodeImageMinor(nodeImage);
   if (asked !== undefined && minor !== asked) {
     throw new ArgumentError("node-image", `"${nodeImage}" is Kubernetes ${minor ?? "of an unknown version"}, but --kubernetes-version asks for ${asked}; pass one of them`);
+  }
+  try {
+    kubectlMinorFor(minor);
+  } catch (error) {
+    throw new ArgumentError("node-image", `"${nodeImage}": ${(error as Error).message}`);
   }
   return nodeImage;
 }

@@ -35,8 +35,33 @@ export const SUPPORTED_KUBERNETES_VERSIONS = { v1: ["1.34", "1.35"], v2: ["1.33"
 export const DEFAULT_KUBERNETES_VERSION = "1.35";
 export const KIND_NODE_IMAGE = KIND_NODE_IMAGES[DEFAULT_KUBERNETES_VERSION]!;
 
-/** kubectl one minor above the node, inside the supported version skew. */
-export const KUBECTL_VERSION = "v1.36.3";
+/**
+ * kubectl per Kubernetes minor, each the patch of kind v0.32.0's node image of that minor (1.36:
+ * the newest patch), so the client matches the node as kubectl's version skew policy asks
+ * (within one minor). sha256 as published beside each binary (dl.k8s.io .../kubectl.sha256),
+ * each found agreeing in two public projects that pin them: 1.33 to 1.35 in
+ * kubernetes-sigs/kubespray (roles/kubespray_defaults/vars/main/checksums.yml) and
+ * rancher/security-scan (hack/make/deps.mk); 1.36 in cert-manager/makefile-modules
+ * (modules/tools/00_mod.mk).
+ */
+export const KUBECTL_RELEASES: Readonly<Record<string, { version: string; sha256: Record<Arch, string> }>> = {
+  "1.33": {
+    version: "v1.33.12",
+    sha256: { amd64: "fe80ae4133b44fa2077db4af144e80765eb1b3b2eede55fbff6933c4374d8c6e", arm64: "d1a1f7b86859108406e997430a59c95c72a77cc33cdc4faccd046407aff2cfac" },
+  },
+  "1.34": {
+    version: "v1.34.8",
+    sha256: { amd64: "f6249132865c13abe3c9dd5038f5da65849cb86eee1608c001831504e481aa8c", arm64: "4c9fe1f717738950c638c38056130a8db5075e6413ae36d8687221a240cdf88b" },
+  },
+  "1.35": {
+    version: "v1.35.5",
+    sha256: { amd64: "90f75ea6ecc9ea5633262e1c0b83a40560003b30fc94a04cb099404fcef0c224", arm64: "ac69e06fd6860d69786692f5af1c3a1208ed54f8366a4d97ab15c172e99765ee" },
+  },
+  "1.36": {
+    version: "v1.36.3",
+    sha256: { amd64: "ebbd080e7c2e275093b55915722043257eb24004363e20acb3c4d71919f88336", arm64: "3d86f24401c41ae5a46ac50eef8865fe891d3647d324a0836f6c63757a126e62" },
+  },
+};
 
 export type Arch = "amd64" | "arm64";
 
@@ -51,10 +76,21 @@ const KIND_SHA256: Record<Arch, string> = {
   arm64: "b92cd615e97585de8ddade28ed5cd7feb4248d717c233eea5b03c37298900f5d",
 };
 
-const KUBECTL_SHA256: Record<Arch, string> = {
-  amd64: "ebbd080e7c2e275093b55915722043257eb24004363e20acb3c4d71919f88336",
-  arm64: "3d86f24401c41ae5a46ac50eef8865fe891d3647d324a0836f6c63757a126e62",
-};
+/**
+ * The kubectl minor for a node of Kubernetes `nodeMinor`: the same minor where one is pinned,
+ * else the nearest one within kubectl's skew of one minor; a node of unknown version gets the
+ * default minor's. Throws when no pinned kubectl may talk to that node.
+ */
+export function kubectlMinorFor(nodeMinor: string | undefined): string {
+  if (nodeMinor === undefined) return DEFAULT_KUBERNETES_VERSION;
+  if (KUBECTL_RELEASES[nodeMinor]) return nodeMinor;
+  const number = (minor: string) => Number(minor.split(".")[1]);
+  const near = Object.keys(KUBECTL_RELEASES).filter((m) => m.split(".")[0] === nodeMinor.split(".")[0] && Math.abs(number(m) - number(nodeMinor)) <= 1);
+  if (near.length === 0) {
+    throw new Error(`no pinned kubectl is within one minor of Kubernetes ${nodeMinor} (kubectl's version skew): kubectl is pinned for ${Object.keys(KUBECTL_RELEASES).join(", ")}`);
+  }
+  return near.sort((a, b) => number(a) - number(b))[0]!;
+}
 
 export function kindBinary(arch: Arch): PinnedBinary {
   return {
@@ -64,11 +100,13 @@ export function kindBinary(arch: Arch): PinnedBinary {
   };
 }
 
-export function kubectlBinary(arch: Arch): PinnedBinary {
+/** kubectl for a node of Kubernetes `nodeMinor` (kubectlMinorFor). */
+export function kubectlBinary(arch: Arch, nodeMinor: string | undefined): PinnedBinary {
+  const release = KUBECTL_RELEASES[kubectlMinorFor(nodeMinor)]!;
   return {
     name: "kubectl",
-    url: `https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${arch}/kubectl`,
-    sha256: KUBECTL_SHA256[arch],
+    url: `https://dl.k8s.io/release/${release.version}/bin/linux/${arch}/kubectl`,
+    sha256: release.sha256[arch],
   };
 }
 

@@ -9,9 +9,12 @@ import {
   diagnosticCommands,
   diagnosticsScript,
   diagnosticsTimeoutSeconds,
+  jobDiagnosticCommands,
   parseDiagnosticsIndex,
+  type DiagnosticCommand,
   type DiagnosticsTarget,
 } from "./diagnostics.js";
+import type { RenderedJob } from "./manifest.js";
 
 /** File reads in flight at once while copying. */
 const COPY_CONCURRENCY = 8;
@@ -20,17 +23,27 @@ export const NOT_COPIED_FILE = "not-copied.txt";
 
 export type DiagnosticFiles = Record<string, string>;
 
+/** Everything about the cluster, the operator and `target.jobs`, with kind's exported logs. */
 export async function collectDiagnostics<H>(cluster: KindCluster<H>, target: DiagnosticsTarget): Promise<DiagnosticFiles> {
-  const commands = diagnosticCommands(target);
-  const script = ["sh", "-c", diagnosticsScript(commands, cluster.options.name)];
-  const { result, read } = await cluster.runner.runAndRead(script, { timeoutSeconds: diagnosticsTimeoutSeconds(commands) }, DIAGNOSTICS_DIR);
+  return { ...(await collect(cluster, diagnosticCommands(target), true)), ...manifests(target.jobs) };
+}
+
+/** One framework's folder, taken when its job fails, before its pods are stopped or restarted again. */
+export async function collectJobDiagnostics<H>(cluster: KindCluster<H>, framework: string, job: RenderedJob): Promise<DiagnosticFiles> {
+  const { [NOT_COPIED_FILE]: lost, ...files } = await collect(cluster, jobDiagnosticCommands(framework, job), false);
+  return { ...files, ...(lost === undefined ? {} : { [`${framework}/${NOT_COPIED_FILE}`]: lost }), ...manifests([{ framework, job }]) };
+}
+
+async function collect<H>(cluster: KindCluster<H>, commands: DiagnosticCommand[], kindExport: boolean): Promise<DiagnosticFiles> {
+  const script = ["sh", "-c", diagnosticsScript(commands, kindExport ? cluster.options.name : undefined)];
+  const { result, read } = await cluster.runner.runAndRead(script, { timeoutSeconds: diagnosticsTimeoutSeconds(commands, kindExport) }, DIAGNOSTICS_DIR);
   let indexText: string;
   try {
     indexText = await read(DIAGNOSTICS_INDEX);
   } catch (error) {
     // The script writes its index last: without it, say why rather than lose the reason.
     const why = `the collection ended before listing its files (exit code ${result.exitCode}): ${(error as Error).message}\n${result.stderr.trim()}`;
-    return { [NOT_COPIED_FILE]: `${why}\n`, ...manifests(target) };
+    return { [NOT_COPIED_FILE]: `${why}\n` };
   }
   const index = parseDiagnosticsIndex(indexText);
   const copies = await settleWithLimit(
@@ -44,10 +57,10 @@ export async function collectDiagnostics<H>(cluster: KindCluster<H>, target: Dia
     else lost.push(`${index.copy[i]}: ${(copy.reason as Error).message}`);
   });
   if (lost.length > 0) files[NOT_COPIED_FILE] = lost.join("\n") + "\n";
-  return { ...files, ...manifests(target) };
+  return files;
 }
 
 /** The rendered job manifests, which the run has without asking the cluster. */
-function manifests(target: DiagnosticsTarget): DiagnosticFiles {
-  return Object.fromEntries(target.jobs.map(({ framework, job }) => [`${framework}/manifest.yaml`, job.yaml]));
+function manifests(jobs: DiagnosticsTarget["jobs"]): DiagnosticFiles {
+  return Object.fromEntries(jobs.map(({ framework, job }) => [`${framework}/manifest.yaml`, job.yaml]));
 }

@@ -1,5 +1,6 @@
 // What to collect when a run fails after the cluster exists: cluster state, operator,
-// each framework's job and pods (a folder per framework) and kind's own logs.
+// each framework's job and pods (a folder per framework) and kind's own logs. A framework's
+// folder can also be collected alone, the moment its job fails.
 import { nodeContainer } from "../cluster/commands.js";
 import { KIND_NETWORK } from "../cluster/network.js";
 import type { OperatorDeployment } from "../operator/plan.js";
@@ -30,7 +31,8 @@ export interface DiagnosticCommand {
   argv: string[];
 }
 
-export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand[] {
+/** What tells why the cluster, dockerd, Kind or the operator failed. */
+function clusterCommands(target: DiagnosticsTarget): DiagnosticCommand[] {
   const node = nodeContainer(target.clusterName);
   const commands: DiagnosticCommand[] = [
     // When dockerd or Kind itself is the problem.
@@ -53,29 +55,48 @@ export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand
       { file: `operator/${op.name}-previous.log`, argv: ["kubectl", "logs", "-n", op.namespace, `deployment/${op.name}`, "--all-containers", "--previous", "--tail=-1"] },
     );
   }
-  for (const { framework, job } of target.jobs) {
-    const ns = ["-n", job.namespace];
-    commands.push(
-      { file: `${framework}/job.yaml`, argv: ["kubectl", "get", job.resource, job.name, ...ns, "-o", "yaml"] },
-      { file: `${framework}/job-describe.txt`, argv: ["kubectl", "describe", job.resource, job.name, ...ns] },
-      ...job.related.map((r) => ({ file: `${framework}/${r.resource.split(".")[0]}.yaml`, argv: ["kubectl", "get", r.resource, r.name, ...ns, "-o", "yaml"] })),
-      { file: `${framework}/pods-describe.txt`, argv: ["kubectl", "describe", "pods", ...ns, "-l", job.podSelector] },
-      { file: `${framework}/pods.log`, argv: ["kubectl", "logs", ...ns, "-l", job.podSelector, "--all-containers", "--prefix", "--tail=-1", "--max-log-requests=20"] },
-    );
-  }
+  return commands;
+}
+
+/** One framework's job, its related objects and its pods (with the logs of containers that restarted), under `<framework>/`. */
+export function jobDiagnosticCommands(framework: string, job: RenderedJob): DiagnosticCommand[] {
+  const ns = ["-n", job.namespace];
+  const previousLogs = [
+    `for pod in $(${shellCommand(["kubectl", "get", "pods", ...ns, "-l", job.podSelector, "-o", "name", REQUEST_TIMEOUT])}); do`,
+    `  echo "== $pod"; ${shellCommand(["kubectl", "logs", ...ns])} "$pod" --all-containers --previous --tail=-1 ${REQUEST_TIMEOUT} 2>&1`,
+    "done",
+  ].join("\n");
+  return withRequestTimeout([
+    { file: `${framework}/job.yaml`, argv: ["kubectl", "get", job.resource, job.name, ...ns, "-o", "yaml"] },
+    { file: `${framework}/job-describe.txt`, argv: ["kubectl", "describe", job.resource, job.name, ...ns] },
+    ...job.related.map((r) => ({ file: `${framework}/${r.resource.split(".")[0]}.yaml`, argv: ["kubectl", "get", r.resource, r.name, ...ns, "-o", "yaml"] })),
+    { file: `${framework}/pods-describe.txt`, argv: ["kubectl", "describe", "pods", ...ns, "-l", job.podSelector] },
+    { file: `${framework}/pods.log`, argv: ["kubectl", "logs", ...ns, "-l", job.podSelector, "--all-containers", "--prefix", "--tail=-1", "--max-log-requests=20"] },
+    // A container the runtime restarted: the run that failed is the previous one.
+    { file: `${framework}/pods-previous.log`, argv: ["sh", "-c", previousLogs] },
+  ]);
+}
+
+/** Everything: the cluster's and operator's state, and every framework's job and pods. */
+export function diagnosticCommands(target: DiagnosticsTarget): DiagnosticCommand[] {
+  return [...withRequestTimeout(clusterCommands(target)), ...target.jobs.flatMap(({ framework, job }) => jobDiagnosticCommands(framework, job))];
+}
+
+function withRequestTimeout(commands: DiagnosticCommand[]): DiagnosticCommand[] {
   return commands.map((c) => (c.argv[0] === "kubectl" ? { ...c, argv: [...c.argv, REQUEST_TIMEOUT] } : c));
 }
 
-/** Upper bound of the whole collection: every command at its limit, plus kind's export. */
-export function diagnosticsTimeoutSeconds(commands: DiagnosticCommand[]): number {
-  return commands.length * DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS + KIND_EXPORT_TIMEOUT_SECONDS + 30;
+/** Upper bound of the whole collection: every command at its limit, plus kind's export when it runs. */
+export function diagnosticsTimeoutSeconds(commands: DiagnosticCommand[], kindExport = true): number {
+  return commands.length * DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS + (kindExport ? KIND_EXPORT_TIMEOUT_SECONDS : 0) + 30;
 }
 
 /**
  * One best-effort script: every command runs bounded, its output and exit status go to
  * its file, and the script always succeeds so that one missing piece loses nothing else.
+ * With `clusterName`, kind's own log export runs first.
  */
-export function diagnosticsScript(commands: DiagnosticCommand[], clusterName: string): string {
+export function diagnosticsScript(commands: DiagnosticCommand[], clusterName?: string): string {
   const dirs = [...new Set(commands.map((c) => `${DIAGNOSTICS_DIR}/${c.file.split("/").slice(0, -1).join("/")}`))];
   const record = (argv: string[], seconds: number, file: string) => {
     const out = shellCommand([`${DIAGNOSTICS_DIR}/${file}`]);
@@ -85,7 +106,7 @@ export function diagnosticsScript(commands: DiagnosticCommand[], clusterName: st
     // A fresh folder: a client that lives on (the lab's, or a terminal's) may hold an earlier collection.
     `rm -rf ${shellCommand([DIAGNOSTICS_DIR])} && mkdir -p ${dirs.map((d) => shellCommand([d])).join(" ")}`,
     // First: kind's export needs only docker, so it survives a dead API server.
-    record(["kind", "export", "logs", `${DIAGNOSTICS_DIR}/kind`, "--name", clusterName], KIND_EXPORT_TIMEOUT_SECONDS, "kind-export.txt"),
+    ...(clusterName ? [record(["kind", "export", "logs", `${DIAGNOSTICS_DIR}/kind`, "--name", clusterName], KIND_EXPORT_TIMEOUT_SECONDS, "kind-export.txt")] : []),
     ...commands.map((c) => record(c.argv, DIAGNOSTIC_COMMAND_TIMEOUT_SECONDS, c.file)),
     `(cd ${DIAGNOSTICS_DIR} && find . -type f ! -name ${DIAGNOSTICS_INDEX} -exec stat -c '%s %n' {} +) > ${DIAGNOSTICS_DIR}/${DIAGNOSTICS_INDEX} 2>&1`,
     "exit 0",

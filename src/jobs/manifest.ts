@@ -27,9 +27,26 @@ export interface RenderedJob {
   warningEvents: string[];
   /** Further objects worth keeping after a failure, each as `kubectl get <resource> <name> -o yaml`. */
   related: { resource: string; name: string }[];
+  /** How long the run waits for the job's verdict. */
+  waitSeconds: number;
+  /**
+   * Whether the first container restart or non-zero exit fails the run, and a restart before
+   * success too (TrainJob: the runtime restarts failed pods, which would hide a flake).
+   */
+  failOnRestart: boolean;
+  /** TrainJob: what status.jobsStatus must report once Complete, one entry per replicated Job. */
+  jobsStatus?: ReplicatedJob[];
+  /** Stops the job's pods after a failure (once its diagnostics are kept), so the next job has room. */
+  stop?: string[];
   manifest: Record<string, any>;
   /** Everything `kubectl apply` gets for this job (the job last). */
   yaml: string;
+}
+
+/** A replicated Job of a TrainJob's runtime and how many Jobs it makes. */
+export interface ReplicatedJob {
+  name: string;
+  replicas: number;
 }
 
 export function renderJob(entry: CatalogEntry, image: string): RenderedJob {
@@ -44,7 +61,8 @@ export function renderJob(entry: CatalogEntry, image: string): RenderedJob {
     for (const container of pod.spec.containers as Record<string, any>[]) {
       if (container.name !== entry.spec.job.container) continue;
       container.image = image;
-      container.imagePullPolicy ??= "IfNotPresent";
+      // The run loads this image into the node: a missing one fails at once (ErrImageNeverPull) instead of going to a registry.
+      container.imagePullPolicy = "Never";
       container.resources = structuredClone(entry.spec.job.resources);
     }
   }
@@ -60,6 +78,9 @@ export function renderJob(entry: CatalogEntry, image: string): RenderedJob {
     pods: Object.values(entry.job.replicas).reduce((a, b) => a + b, 0),
     warningEvents: [],
     related: [],
+    waitSeconds: entry.spec.job.timeoutSeconds,
+    // The v1 jobs never restart a pod (restartPolicy Never, backoffLimit 0): their own Failed is the verdict.
+    failOnRestart: false,
     manifest,
     yaml: stringify(manifest),
   };

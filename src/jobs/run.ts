@@ -1,12 +1,13 @@
 // Runs one framework's job in the cluster: apply, wait for success (Succeeded, or Complete
-// for a TrainJob), failing early on Failed or a pod that cannot start, then read every pod's
-// result line.
+// for a TrainJob), failing early on Failed, a pod that cannot start or (TrainJob) the first
+// container restart or non-zero exit, then read every pod's result line.
 import type { CatalogEntry } from "../catalog/loader.js";
+import { outerLimit } from "../cluster/commands.js";
 import type { KindCluster } from "../cluster/kind.js";
 import { FailureWithLog, sleep } from "../run/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
-import { jobState, mergeLists, podEnds, podNames, type JobState } from "./status.js";
+import { jobsStatusProblem, jobState, mergeLists, podEnds, podNames, restartedPods, restartProblem, type JobState } from "./status.js";
 
 export interface JobOutcome {
   state: JobState;
@@ -26,13 +27,20 @@ const DEFAULT_PACING: Pacing = { pollSeconds: 5, now: Date.now, pause: sleep };
 export const MAX_POLL_FAILURES = 3;
 /** After the job succeeded, how long its other pods may take to end before logs are read. */
 export const POD_END_TIMEOUT_SECONDS = 120;
+/** After a failure, how long the job's pods may take to go once it is stopped. */
+export const STOP_TIMEOUT_SECONDS = 90;
 
 type Cluster = Pick<KindCluster<unknown>, "run" | "apply">;
 
-async function podLogs(cluster: Cluster, job: RenderedJob, pods: string[]): Promise<Record<string, string>> {
+/** Each pod's log, and for a pod whose containers restarted, the earlier run's log first. */
+async function podLogs(cluster: Cluster, job: RenderedJob, listJson: string): Promise<Record<string, string>> {
   const logs: Record<string, string> = {};
-  for (const pod of pods) {
-    logs[pod] = await cluster.run(["kubectl", "logs", "-n", job.namespace, pod, "--all-containers", "--tail=-1"]).catch((e: Error) => `(no log: ${e.message})`);
+  const restarted = new Set(restartedPods(listJson));
+  const read = (pod: string, ...flags: string[]) =>
+    cluster.run(["kubectl", "logs", "-n", job.namespace, pod, "--all-containers", "--tail=-1", ...flags]).catch((e: Error) => `(no log: ${e.message})`);
+  for (const pod of podNames(listJson)) {
+    const previous = restarted.has(pod) ? `[before the restart]\n${(await read(pod, "--previous")).trimEnd()}\n[after the restart]\n` : "";
+    logs[pod] = previous + (await read(pod));
   }
   return logs;
 }
@@ -45,7 +53,7 @@ export async function runJob(
   pacing: Pacing = DEFAULT_PACING,
 ): Promise<JobOutcome> {
   await cluster.apply(job.yaml);
-  const timeout = entry.spec.job.timeoutSeconds;
+  const timeout = job.waitSeconds;
   const deadline = pacing.now() + timeout * 1000;
   const lists = [
     ["kubectl", "get", job.resource, "-n", job.namespace, "-l", job.selector, "-o", "json"],
@@ -79,12 +87,13 @@ export async function runJob(
       continue;
     }
     listJson = polled;
-    state = jobState(listJson, job.kind, job.name, job.successCondition, job.warningEvents);
+    state = jobState(listJson, job);
     if (state.detail !== last) note(`${job.kind} ${job.name}: ${state.detail}`);
     last = state.detail;
     if (state.phase === "succeeded" || state.phase === "failed") break;
     if (pacing.now() > deadline) {
-      throw new FailureWithLog(`${job.kind} ${job.name} did not finish within ${timeout}s (${entry.specFile} job.timeoutSeconds); last state: ${state.detail}`, []);
+      const bound = timeout === entry.spec.job.timeoutSeconds ? "job.timeoutSeconds" : `job.timeoutSeconds, the ${job.kind}'s own deadline, plus ${timeout - entry.spec.job.timeoutSeconds}s`;
+      throw new FailureWithLog(`${job.kind} ${job.name} did not finish within ${timeout}s (${entry.specFile} ${bound}); last state: ${state.detail}`, []);
     }
     await pacing.pause(pacing.pollSeconds);
   }
@@ -92,7 +101,7 @@ export async function runJob(
   let afterSuccess: string | undefined;
   if (state.phase === "succeeded") ({ listJson, problem: afterSuccess } = await awaitPodEnds(job, listJson, poll, note, pacing));
 
-  const logs = await podLogs(cluster, job, podNames(listJson));
+  const logs = await podLogs(cluster, job, listJson);
   const results = Object.fromEntries(Object.entries(logs).map(([pod, log]) => [pod, parseResultLine(log)]));
   const tail = Object.entries(logs).flatMap(([pod, log]) => log.trimEnd().split("\n").slice(-8).map((line) => `${pod}: ${line}`));
   if (state.phase === "failed") throw new FailureWithLog(`${job.kind} ${job.name} failed: ${state.detail}`, tail);
@@ -106,9 +115,27 @@ export async function runJob(
 }
 
 /**
+ * After a failure, once its diagnostics are kept: stops the job's pods (a TrainJob's runtime
+ * would keep restarting them) and waits, bounded, until they are gone, so the next job finds
+ * room. A job without a stop command is left as it is. Never throws: the failure is already told.
+ */
+export async function stopJob(cluster: Cluster, job: RenderedJob, note: (line: string) => void): Promise<void> {
+  if (!job.stop) return;
+  try {
+    await cluster.run(job.stop);
+    const wait = ["kubectl", "wait", "--for=delete", "pods", "-n", job.namespace, "-l", job.podSelector, `--timeout=${STOP_TIMEOUT_SECONDS}s`];
+    await cluster.run(wait, outerLimit(STOP_TIMEOUT_SECONDS));
+    note(`${job.kind} ${job.name} stopped, its pods gone`);
+  } catch (error) {
+    note(`stopping ${job.kind} ${job.name}: ${(error as Error).message}`);
+  }
+}
+
+/**
  * Once the job is Succeeded, waits (bounded by POD_END_TIMEOUT_SECONDS) until every pod has
- * ended, so each pod's result line is complete. Returns the last pod list and, when a pod
- * failed after the job succeeded or did not end in time, the problem naming it.
+ * ended, so each pod's result line is complete, and (TrainJob) until status.jobsStatus says
+ * every Job succeeded. Returns the last pod list and, when a pod failed or restarted, did not
+ * end in time, or the jobs' status never agreed, the problem naming it.
  */
 async function awaitPodEnds(
   job: RenderedJob,
@@ -122,11 +149,16 @@ async function awaitPodEnds(
   for (;;) {
     const ends = podEnds(latest);
     if (ends.failed.length > 0) return { listJson: latest, problem: `${job.kind} ${job.name} succeeded but pod(s) failed: ${ends.failed.join(", ")}` };
-    if (ends.running.length === 0) return { listJson: latest };
+    // A retry must not hide a flake: a job that needed a restart to succeed fails.
+    const restarted = job.failOnRestart ? restartProblem(JSON.parse(latest).items.filter((i: { kind?: string }) => i.kind === "Pod")) : undefined;
+    if (restarted) return { listJson: latest, problem: `${job.kind} ${job.name} succeeded only after a restart: ${restarted}` };
+    const jobs = job.jobsStatus ? jobsStatusProblem(latest, job.kind, job.name, job.jobsStatus) : undefined;
+    if (ends.running.length === 0 && !jobs) return { listJson: latest };
     if (pacing.now() > limit) {
-      return { listJson: latest, problem: `${job.kind} ${job.name} succeeded but pod(s) had not ended ${POD_END_TIMEOUT_SECONDS}s later: ${ends.running.join(", ")}` };
+      const problem = ends.running.length > 0 ? `pod(s) had not ended ${POD_END_TIMEOUT_SECONDS}s later: ${ends.running.join(", ")}` : `${POD_END_TIMEOUT_SECONDS}s later, ${jobs}`;
+      return { listJson: latest, problem: `${job.kind} ${job.name} succeeded but ${problem}` };
     }
-    note(`${job.kind} ${job.name} succeeded; waiting for ${ends.running.join(", ")} to end`);
+    note(`${job.kind} ${job.name} succeeded; waiting for ${ends.running.length > 0 ? ends.running.join(", ") + " to end" : jobs}`);
     await pacing.pause(pacing.pollSeconds);
     latest = (await poll(limit)) ?? latest;
   }

@@ -1,6 +1,8 @@
 // Turns the job and its pods (`kubectl get ... -o json` lists, merged) into the job's state,
-// failing early on pod problems that never resolve by waiting (a missing image, no room).
+// failing early on pod problems that never resolve by waiting (a missing image, no room) and,
+// where the job asks for it, on the first container restart or non-zero exit.
 // v1 jobs end with Succeeded or Failed; a TrainJob with Complete or Failed.
+import type { RenderedJob, ReplicatedJob } from "./manifest.js";
 
 export type JobPhase = "pending" | "running" | "succeeded" | "failed";
 
@@ -18,9 +20,16 @@ interface Condition {
   lastTransitionTime?: string;
 }
 
+interface Terminated {
+  exitCode?: number;
+  reason?: string;
+}
+
 interface ContainerStatus {
   name: string;
-  state?: { waiting?: { reason?: string; message?: string }; terminated?: { exitCode?: number; reason?: string } };
+  restartCount?: number;
+  state?: { waiting?: { reason?: string; message?: string }; terminated?: Terminated };
+  lastState?: { terminated?: Terminated };
 }
 
 interface Item {
@@ -34,8 +43,13 @@ interface Item {
     phase?: string;
     containerStatuses?: ContainerStatus[];
     initContainerStatuses?: ContainerStatus[];
+    /** TrainJob only. */
+    jobsStatus?: Record<string, unknown>[];
   };
 }
+
+const containerStatuses = (pod: Item) => [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+const exitText = (t: Terminated) => `exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ""}`;
 
 /** Container waiting reasons that waiting cannot fix. */
 export const FATAL_WAITING_REASONS = new Set([
@@ -51,7 +65,7 @@ export const FATAL_WAITING_REASONS = new Set([
 
 function podProblem(pod: Item): string | undefined {
   const name = pod.metadata?.name ?? "pod";
-  for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+  for (const status of containerStatuses(pod)) {
     const waiting = status.state?.waiting;
     if (waiting?.reason && FATAL_WAITING_REASONS.has(waiting.reason)) {
       return `pod ${name}, container ${status.name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
@@ -71,12 +85,39 @@ function podSummary(pods: Item[]): string {
   return `pods: ${[...counts].map(([phase, n]) => `${n} ${phase}`).join(", ")}`;
 }
 
+/** The first container, in any of `pods`, that restarted or exited non-zero, said in one line. */
+export function restartProblem(pods: Item[]): string | undefined {
+  for (const pod of pods) {
+    const name = pod.metadata?.name ?? "pod";
+    for (const status of containerStatuses(pod)) {
+      const ended = status.state?.terminated;
+      if (ended && ended.exitCode !== 0) return `pod ${name}, container ${status.name}: ${exitText(ended)}`;
+      const restarts = status.restartCount ?? 0;
+      if (restarts > 0) {
+        const last = status.lastState?.terminated;
+        return `pod ${name}, container ${status.name}: restarted ${restarts} time(s)${last ? ` (last ${exitText(last)})` : ""}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Pods whose containers restarted, by name (their earlier logs are read with --previous). */
+export function restartedPods(listJson: string): string[] {
+  const pods = ((JSON.parse(listJson) as { items?: Item[] }).items ?? []).filter((i) => i.kind === "Pod");
+  return pods.filter((p) => containerStatuses(p).some((c) => (c.restartCount ?? 0) > 0)).map((p) => p.metadata?.name ?? "pod").sort();
+}
+
+/** What the job's state is judged on. */
+export type JobWatch = Pick<RenderedJob, "kind" | "name" | "successCondition" | "warningEvents" | "failOnRestart">;
+
 /**
- * The job's state from the merged list. `eventReasons`: Warning events on the job that say why
- * it is stuck (a TrainJob whose JobSet cannot be created gets no condition, only such an event),
- * added to the detail so that a timeout names the cause.
+ * The job's state from the merged list. `warningEvents`: reasons of Warning events on the job
+ * that say why it is stuck (a TrainJob whose JobSet cannot be created gets no condition, only
+ * such an event), added to the detail so that a timeout names the cause.
  */
-export function jobState(listJson: string, kind: string, name: string, successCondition = "Succeeded", eventReasons: string[] = []): JobState {
+export function jobState(listJson: string, watch: JobWatch): JobState {
+  const { kind, name } = watch;
   const list = JSON.parse(listJson) as { items?: Item[] };
   const items = list.items ?? [];
   const job = items.find((i) => i.kind === kind && i.metadata?.name === name);
@@ -86,18 +127,43 @@ export function jobState(listJson: string, kind: string, name: string, successCo
   const conditions = job.status?.conditions ?? [];
   const isTrue = (type: string) => conditions.find((c) => c.type === type && c.status === "True");
   const describe = (c: Condition) => `${c.type}${c.reason ? ` (${c.reason})` : ""}${c.message ? `: ${c.message}` : ""}`;
-  const succeeded = isTrue(successCondition);
+  const succeeded = isTrue(watch.successCondition);
   if (succeeded) return { phase: "succeeded", detail: describe(succeeded) };
   const failed = isTrue("Failed");
   if (failed) return { phase: "failed", detail: describe(failed) };
 
-  const problem = pods.map(podProblem).find((p) => p !== undefined);
+  const problem = (watch.failOnRestart ? restartProblem(pods) : undefined) ?? pods.map(podProblem).find((p) => p !== undefined);
   if (problem) return { phase: "failed", detail: problem };
 
   const latest = conditions.filter((c) => c.status === "True").at(-1);
   const phase: JobPhase = latest ? "running" : "pending";
-  const warning = items.filter((i) => i.kind === "Event" && eventReasons.includes(i.reason ?? "")).at(-1);
+  const warning = items.filter((i) => i.kind === "Event" && watch.warningEvents.includes(i.reason ?? "")).at(-1);
   return { phase, detail: `${latest ? latest.type : "no condition yet"}; ${podSummary(pods)}${warning ? `; ${warning.reason}: ${warning.message ?? ""}` : ""}` };
+}
+
+/**
+ * Whether a Complete TrainJob's status.jobsStatus says what upstream's e2e test requires of it
+ * (kubeflow/trainer v2.3.0 test/e2e/e2e_test.go): each of the runtime's replicated Jobs listed,
+ * all of its Jobs succeeded, none failed, active, ready or suspended, and nothing else listed.
+ * Returns the mismatch, or undefined.
+ */
+export function jobsStatusProblem(listJson: string, kind: string, name: string, expected: ReplicatedJob[]): string | undefined {
+  const items = (JSON.parse(listJson) as { items?: Item[] }).items ?? [];
+  const job = items.find((i) => i.kind === kind && i.metadata?.name === name);
+  const reported = job?.status?.jobsStatus ?? [];
+  const show = (entry: Record<string, unknown> | undefined) =>
+    entry ? ["ready", "succeeded", "failed", "active", "suspended"].map((f) => `${f} ${entry[f] ?? "unset"}`).join(", ") : "not listed";
+  const problems: string[] = [];
+  for (const want of expected) {
+    const entry = reported.find((e) => e.name === want.name);
+    const wanted: Record<string, number> = { ready: 0, succeeded: want.replicas, failed: 0, active: 0, suspended: 0 };
+    if (!entry || Object.entries(wanted).some(([field, value]) => entry[field] !== value)) {
+      problems.push(`${want.name}: ${show(entry)} (want succeeded ${want.replicas}, the others 0)`);
+    }
+  }
+  const extra = reported.map((e) => String(e.name)).filter((n) => !expected.some((w) => w.name === n));
+  if (extra.length > 0) problems.push(`not in the runtime: ${extra.join(", ")}`);
+  return problems.length > 0 ? `status.jobsStatus: ${problems.join("; ")}` : undefined;
 }
 
 /** Names of the pods in a `kubectl get ... -o json` list. */

@@ -15,7 +15,7 @@ import {
   jobsetRelease,
   LOCAL_TRAINER_REPOSITORY,
   MANAGER_OVERLAY,
-  RUNTIMES_OVERLAY,
+  runtimesDir,
   TRAINER_DOCKERFILE,
   trainerSourceProblem,
 } from "./trainer.js";
@@ -50,7 +50,7 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
   const [v1Overlay, manager, runtimes, jobsetFile, v1Dockerfile, v2Dockerfile] = await Promise.all([
     isFile(tree, `${STANDALONE_OVERLAY}/kustomization.yaml`),
     isFile(tree, `${MANAGER_OVERLAY}/kustomization.yaml`),
-    isFile(tree, `${RUNTIMES_OVERLAY}/kustomization.yaml`),
+    isFile(tree, `${runtimesDir(!!source)}/kustomization.yaml`),
     isFile(tree, JOBSET_KUSTOMIZATION),
     isFile(tree, OPERATOR_DOCKERFILE),
     isFile(tree, TRAINER_DOCKERFILE),
@@ -58,7 +58,7 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
   const problem =
     line === "v1"
       ? operatorSourceProblem({ overlay: v1Overlay, dockerfile: v1Dockerfile, v2Overlay: manager }, build)
-      : trainerSourceProblem({ manager, runtimes, jobset: jobsetFile, dockerfile: v2Dockerfile, v1Overlay }, build);
+      : trainerSourceProblem({ manager, runtimes, jobset: jobsetFile, dockerfile: v2Dockerfile, v1Overlay }, build, runtimesDir(!!source));
   if (problem) {
     if (!source) throw new Error(`the pinned release ${release.tag} lacks what is needed: ${problem.message}`);
     throw problem;
@@ -77,6 +77,8 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
     // Another release than the pinned one comes from a tree under test: taken by its tag.
     jobset = version === JOBSET.tag ? await pinnedTree(JOBSET) : dag.git(JOBSET.repository).tag(version).tree();
     jobsetNote = `, JobSet ${version} manifests from its own tree${version === JOBSET.tag ? "" : " (tag from the tree, not pinned by commit)"}`;
+    // The TrainJobs run on these ClusterTrainingRuntimes as applied: no derived runtime.
+    jobsetNote += `, runtimes from ${runtimesDir(!!source)}${source ? " (validated by the tree's webhook)" : ""}`;
   }
   const common = { line, tree, jobset, fromArgument: !!source };
   if (!build) return { ...common, description: `${origin} manifests, released images${jobsetNote}` };
@@ -111,11 +113,11 @@ export async function planDaggerOperatorInstall(
     install =
       operator.line === "v1"
         ? await planOperatorInstall<DaggerHandle>(runner, operator.tree, { image: operator.image, flags: needs.flags })
-        : await planTrainerInstall<DaggerHandle>(runner, { trainer: operator.tree, jobset: operator.jobset! }, { image: operator.image, runtimes: needs.runtimes });
+        : await planTrainerInstall<DaggerHandle>(runner, { trainer: operator.tree, jobset: operator.jobset! }, { image: operator.image, runtimes: needs.runtimes, underTest: operator.fromArgument });
   } catch (error) {
     // A catalog error (a TrainJob naming a runtime the tree lacks) already names its file.
     if (!operator.fromArgument || error instanceof CatalogError) throw error;
-    const overlays = operator.line === "v1" ? STANDALONE_OVERLAY : `${MANAGER_OVERLAY} and ${RUNTIMES_OVERLAY}`;
+    const overlays = operator.line === "v1" ? STANDALONE_OVERLAY : `${MANAGER_OVERLAY} and ${runtimesDir(true)}`;
     throw new ArgumentError("operator-source", `${overlays} do not give a usable install: ${(error as Error).message}`);
   }
   // The operator's own Deployment comes first: with --build-operator it runs the built image.

@@ -6,7 +6,7 @@ import { operatorInstallCommands, TIMEOUTS, type OperatorInstallSteps } from "..
 import type { KindCluster } from "../cluster/kind.js";
 import { mustRun, type CommandRunner, type Input } from "../cluster/runner.js";
 import type { OperatorLine } from "./line.js";
-import { findOperatorDeployment, operatorKustomization, STANDALONE_OVERLAY, type ManifestDoc, type OperatorChanges, type OperatorDeployment } from "./plan.js";
+import { findOperatorDeployment, movingImageProblem, operatorKustomization, STANDALONE_OVERLAY, type ManifestDoc, type OperatorChanges, type OperatorDeployment } from "./plan.js";
 import {
   findTrainerDeployments,
   JOBSET_KUSTOMIZATION,
@@ -15,7 +15,7 @@ import {
   MANAGER_OVERLAY,
   neededRuntimes,
   renderedRuntimes,
-  RUNTIMES_OVERLAY,
+  runtimesDir,
   trainerImageKustomization,
   type RuntimeNeed,
 } from "./trainer.js";
@@ -45,6 +45,7 @@ export async function planOperatorInstall<H>(tools: CommandRunner<H>, tree: H, c
   const overlay = `${OPERATOR_MOUNT}/${STANDALONE_OVERLAY}`;
   const treeInput: Input<H> = { path: OPERATOR_MOUNT, directory: tree };
   const deployment = findOperatorDeployment(await mustRun(tools.with([treeInput]), ["kubectl", "kustomize", overlay], TIMEOUTS.inspect));
+  refuseMovingImages([deployment], !!changes.image);
   const generated = operatorKustomization(`../..${overlay}`, deployment, changes);
   const base = { line: "v1" as const, deployments: [deployment], runtimes: {} };
   if (!generated) return { ...base, kustomizations: [overlay], inputs: [treeInput] };
@@ -56,12 +57,20 @@ export interface TrainerChanges {
   image?: { name: string; tag: string };
   /** The runtime each framework's TrainJob names. */
   runtimes: RuntimeNeed[];
+  /** A tree under test (--operator-source): its runtimes come from runtimesDir(true). */
+  underTest?: boolean;
+}
+
+function refuseMovingImages(deployments: OperatorDeployment[], built: boolean): void {
+  const problem = movingImageProblem(deployments, built);
+  if (problem) throw new Error(problem);
 }
 
 /**
  * Kubeflow Trainer v2: the manager overlay with the tree's JobSet kustomization pointed at
- * `jobset` (JobSet's tree at the release that kustomization names), and the runtimes overlay.
- * Throws when an overlay does not render, lacks a controller, or lacks a runtime a job needs.
+ * `jobset` (JobSet's tree at the release that kustomization names), and the runtimes (see
+ * TrainerChanges.underTest). Throws when an overlay does not render, lacks a controller, runs
+ * a controller image that names no release, or lacks a runtime a job needs.
  */
 export async function planTrainerInstall<H>(tools: CommandRunner<H>, trees: { trainer: H; jobset: H }, changes: TrainerChanges): Promise<OperatorInstall<H>> {
   const treeInputs: Input<H>[] = [
@@ -73,9 +82,11 @@ export async function planTrainerInstall<H>(tools: CommandRunner<H>, trees: { tr
   const inputs: Input<H>[] = [...treeInputs, { path: jobsetFile, text: localJobsetKustomization(original, jobsetConfigFrom(OPERATOR_MOUNT, JOBSET_MOUNT)) }];
   const client = tools.with(inputs);
   const manager = `${OPERATOR_MOUNT}/${MANAGER_OVERLAY}`;
-  const runtimesOverlay = `${OPERATOR_MOUNT}/${RUNTIMES_OVERLAY}`;
+  const runtimesFrom = runtimesDir(!!changes.underTest);
+  const runtimesOverlay = `${OPERATOR_MOUNT}/${runtimesFrom}`;
   const deployments = findTrainerDeployments(await mustRun(client, ["kubectl", "kustomize", manager], TIMEOUTS.inspect));
-  const runtimes = neededRuntimes(renderedRuntimes(await mustRun(client, ["kubectl", "kustomize", runtimesOverlay], TIMEOUTS.inspect)), changes.runtimes);
+  refuseMovingImages(deployments, !!changes.image);
+  const runtimes = neededRuntimes(renderedRuntimes(await mustRun(client, ["kubectl", "kustomize", runtimesOverlay], TIMEOUTS.inspect)), changes.runtimes, runtimesFrom);
   if (!changes.image) return { line: "v2", kustomizations: [manager, runtimesOverlay], deployments, runtimes, inputs };
   return {
     line: "v2",

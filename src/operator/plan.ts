@@ -47,6 +47,24 @@ export function renderedDocs(rendered: string): ManifestDoc[] {
     .filter((d): d is ManifestDoc => d !== null && typeof d === "object");
 }
 
+/**
+ * An operator Deployment whose image names no release (no tag, or `latest`) would run whatever
+ * the registry holds today while the summary says "released images". `built`: the first
+ * Deployment (the operator's own) runs the image --build-operator builds instead. Returns the
+ * problem, naming the Deployment and what to do, or undefined.
+ */
+export function movingImageProblem(deployments: OperatorDeployment[], built: boolean): string | undefined {
+  for (const [index, d] of deployments.entries()) {
+    if ((index === 0 && built) || d.image.includes("@")) continue;
+    const name = imageName(d.image);
+    const tag = d.image.length > name.length ? d.image.slice(name.length + 1) : "";
+    if (tag !== "" && tag !== "latest") continue;
+    const fix = index === 0 ? "add --build-operator to build and run this tree's own controller, or give the image a released tag in the overlay" : "give it a released tag in the overlay";
+    return `Deployment ${d.namespace}/${d.name} runs ${d.image}, ${tag ? `the moving tag "${tag}"` : "no tag"}, which names no release: ${fix}`;
+  }
+  return undefined;
+}
+
 /** Every Deployment in rendered manifests that has a container with an image, in order. */
 export function renderedDeployments(docs: ManifestDoc[]): OperatorDeployment[] {
   return docs.flatMap((doc) => {

@@ -10,6 +10,15 @@ import { imageName, renderedDeployments, renderedDocs, type ManifestDoc, type Op
 
 export const MANAGER_OVERLAY = "manifests/overlays/manager";
 export const RUNTIMES_OVERLAY = "manifests/overlays/runtimes";
+/** The runtimes without the overlay's label that turns their validating webhook off. */
+export const BASE_RUNTIMES = "manifests/base/runtimes";
+
+/**
+ * Where the runtimes come from: a tree under test (--operator-source) applies manifests/base/runtimes,
+ * validated by its own webhook, as upstream's e2e setup (hack/e2e-setup-cluster.sh) applies them;
+ * a release its runtimes overlay, as users install them.
+ */
+export const runtimesDir = (underTest: boolean) => (underTest ? BASE_RUNTIMES : RUNTIMES_OVERLAY);
 export const JOBSET_KUSTOMIZATION = "manifests/third-party/jobset/kustomization.yaml";
 export const TRAINER_DOCKERFILE = "cmd/trainer-controller-manager/Dockerfile";
 /** JobSet's kustomization that its release renders into manifests.yaml. */
@@ -20,10 +29,14 @@ export const LOCAL_TRAINER_REPOSITORY = "docker.io/kubeflow-ci/trainer-controlle
 const JOBSET_RELEASE_FILE = /^https:\/\/github\.com\/kubernetes-sigs\/jobset\/releases\/download\/(v[0-9][^/]*)\/manifests\.yaml$/;
 
 /** Checks an --operator-source tree for what a v2 run needs; returns the error to raise, if any. */
-export function trainerSourceProblem(has: { manager: boolean; runtimes: boolean; jobset: boolean; dockerfile: boolean; v1Overlay: boolean }, buildOperator: boolean): ArgumentError | undefined {
+export function trainerSourceProblem(
+  has: { manager: boolean; runtimes: boolean; jobset: boolean; dockerfile: boolean; v1Overlay: boolean },
+  buildOperator: boolean,
+  runtimes: string = BASE_RUNTIMES,
+): ArgumentError | undefined {
   const missing = [
     ...(has.manager ? [] : [`${MANAGER_OVERLAY}/kustomization.yaml`]),
-    ...(has.runtimes ? [] : [`${RUNTIMES_OVERLAY}/kustomization.yaml`]),
+    ...(has.runtimes ? [] : [`${runtimes}/kustomization.yaml`]),
     ...(has.jobset ? [] : [JOBSET_KUSTOMIZATION]),
   ];
   if (missing.length > 0) {
@@ -99,13 +112,13 @@ export interface RuntimeNeed {
  * The runtimes `needed` from those rendered. A missing one is a catalog error naming the
  * template's spec.runtimeRef.name and what the tree's runtimes overlay has.
  */
-export function neededRuntimes(available: Record<string, ManifestDoc>, needed: RuntimeNeed[]): Record<string, ManifestDoc> {
+export function neededRuntimes(available: Record<string, ManifestDoc>, needed: RuntimeNeed[], dir: string = RUNTIMES_OVERLAY): Record<string, ManifestDoc> {
   const missing = needed.find((n) => !available[n.runtime]);
   if (missing) {
     throw new CatalogError(
       missing.file,
       "spec.runtimeRef.name",
-      `${missing.runtime} is not a ClusterTrainingRuntime of the operator's ${RUNTIMES_OVERLAY}; it has ${Object.keys(available).join(", ") || "none"}`,
+      `${missing.runtime} is not a ClusterTrainingRuntime of the operator's ${dir}; it has ${Object.keys(available).join(", ") || "none"}`,
     );
   }
   return Object.fromEntries(needed.map((n) => [n.runtime, available[n.runtime]!]));

@@ -43,6 +43,16 @@ export function startReport(
   };
 }
 
+/**
+ * The report folder's files: summary.txt, result.json and, after a failure in the cluster,
+ * diagnostics/<path>. Plain copies: nothing in it can re-run a command against the cluster.
+ */
+export function reportFiles(report: RunReport, summary: string, diagnostics?: Record<string, string>): Record<string, string> {
+  const files: Record<string, string> = { "summary.txt": summary, "result.json": JSON.stringify(report, null, 2) + "\n" };
+  for (const [path, text] of Object.entries(diagnostics ?? {})) files[`diagnostics/${path}`] = text;
+  return files;
+}
+
 export function failureOf(error: StepFailure) {
   return { step: error.step, reason: error.reason, logTail: error.logTail };
 }
