@@ -49,8 +49,20 @@ export function memorySampler() {
     peak = Math.max(peak, kb("MemTotal") - kb("MemAvailable"));
   };
   sample();
-  const timer = setInterval(sample, 2000);
+  // unref: the sampler never keeps the process alive, whatever path the run ends on.
+  const timer = setInterval(sample, 2000).unref();
   return { stop: () => (clearInterval(timer), peak) };
+}
+
+/**
+ * Prints the tally and ends the process: 0 only when at least one case ran and all passed.
+ * Explicit, so nothing left behind (a timer, a child process) can hold the run open after a
+ * failure outside a case.
+ */
+export function finish(): never {
+  const passed = results.filter((r) => r.ok).length;
+  console.log(`\n${passed} passed, ${results.length - passed} failed`);
+  process.exit(passed === results.length && results.length > 0 ? 0 : 1);
 }
 
 export function saveDiagnostics(name: string, files: DiagnosticFiles): void {

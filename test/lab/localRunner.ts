@@ -58,6 +58,8 @@ export class LocalRunner implements CommandRunner<string> {
       } else {
         docker(["exec", this.container, "sh", "-c", `rm -rf ${shellQuote(input.path)} && mkdir -p ${shellQuote(dir)}`]);
         docker(["cp", "file" in input ? input.file : input.directory, `${this.container}:${input.path}`]);
+        // What was placed inside the replaced path is gone with it (a Dagger mount replaces it too).
+        for (const path of [...this.placed.keys()]) if (path.startsWith(`${input.path}/`)) this.placed.delete(path);
       }
       this.placed.set(input.path, key);
     }

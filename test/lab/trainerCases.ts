@@ -1,23 +1,28 @@
-// The lab's Trainer v2 cases: the module's v2 install (planTrainerInstall) and TrainJobs against
-// a real Kind cluster, Kubeflow Trainer v2.3.0 and JobSet v0.12.0 built here from their Go
-// modules, with the manifests of those modules' trees, in a Docker service of their own.
+// The lab's Trainer v2 cases: the module's v2 install (planTrainerInstall) and TrainJobs on the
+// ClusterTrainingRuntimes as installed, against a real Kind cluster, Kubeflow Trainer v2.3.0
+// and JobSet v0.12.0 built here from their Go modules, with the manifests of their git trees
+// at the pinned commits, in a Docker service of their own.
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stringify } from "yaml";
 import type { CatalogEntry } from "../../src/catalog/loader.js";
 import type { KindCluster } from "../../src/cluster/kind.js";
 import type { ClusterOptions } from "../../src/cluster/kindConfig.js";
 import { GIB, jobConcurrency, runDemands, usableMemory, type EngineFacts } from "../../src/cluster/preflight.js";
-import { collectDiagnostics } from "../../src/jobs/collect.js";
+import { CommandFailed } from "../../src/run/steps.js";
 import type { RenderedJob } from "../../src/jobs/manifest.js";
 import { runJob } from "../../src/jobs/run.js";
 import { renderTrainJob } from "../../src/jobs/trainJob.js";
-import { planTrainerInstall, type OperatorInstall } from "../../src/operator/install.js";
-import { startReport } from "../../src/run/report.js";
+import { applyOperator, planTrainerInstall, type OperatorInstall } from "../../src/operator/install.js";
+import { MANAGER_OVERLAY } from "../../src/operator/trainer.js";
+import { runClusterSteps } from "../../src/run/clusterSteps.js";
+import { failureMessage, renderSummary, reportFiles, startReport } from "../../src/run/report.js";
 import { formatSeconds, RunRecorder } from "../../src/run/steps.js";
 import { runJobFor, trainerRuntimes } from "../../src/runInputs.js";
 import { copyTree } from "../helpers/upstreamTrees.js";
 import { startEnvironment } from "./environment.js";
 import { archiveOf, type BuiltArchive } from "./frameworkImages.js";
-import { expect, LAB_CACHE, runCase, runPassingClusterSteps, saveDiagnostics } from "./harness.js";
+import { expect, LAB_CACHE, runCase, saveDiagnostics } from "./harness.js";
 
 export interface TrainerLabInputs {
   entries: CatalogEntry[];
@@ -29,71 +34,124 @@ export interface TrainerLabInputs {
   archiveDir: string;
 }
 
-/** A TrainJob from a catalog one, under another name and label, with another command. */
-function trainJobVariant(entry: CatalogEntry, name: string, image: string, runtime: Record<string, any>, command: string[]): RenderedJob {
+/** A catalog entry's TrainJob under another name (and framework label), optionally with another command. */
+function trainJobVariant(entry: CatalogEntry, name: string, image: string, runtime: Record<string, any>, command?: string[]): { entry: CatalogEntry; job: RenderedJob } {
   const manifest = structuredClone(entry.trainJob!.manifest) as Record<string, any>;
   manifest.metadata = { ...manifest.metadata, name };
-  const changed = { ...entry, name, spec: { ...entry.spec, image: { ...entry.spec.image, command } }, trainJob: { ...entry.trainJob!, manifest } };
-  return renderTrainJob(changed, image, runtime);
+  const spec = command ? { ...entry.spec, image: { ...entry.spec.image, command } } : entry.spec;
+  const changed = { ...entry, name, spec, trainJob: { ...entry.trainJob!, manifest } };
+  return { entry: changed, job: renderTrainJob(changed, image, runtime) };
 }
+
+const FAILS_ON_PURPOSE = ["python", "-c", "raise SystemExit('lab: the payload fails on purpose')"];
 
 export async function runTrainerCases(lab: TrainerLabInputs): Promise<RunRecorder> {
   const recorder = new RunRecorder();
   const env = startEnvironment();
+  const trees = {
+    trainer: copyTree("v2", join(LAB_CACHE, "trainer-tree"), ["manifests"]),
+    jobset: copyTree("jobset", join(LAB_CACHE, "jobset-tree"), ["config"]),
+  };
+  const jaxIndex = lab.entries.findIndex((e) => e.name === "jax");
+  const jax = lab.entries[jaxIndex]!;
+  const jaxImage = lab.frameworkArchives[jaxIndex]!.reference;
   try {
     let install: OperatorInstall<string> | undefined;
-    let outcomeCluster: KindCluster<string> | undefined;
-    await runCase("Trainer v2: all three frameworks Complete in one cluster", async () => {
-      const trees = {
-        trainer: copyTree("v2", join(LAB_CACHE, "trainer-tree"), ["manifests"]),
-        jobset: copyTree("jobset", join(LAB_CACHE, "jobset-tree"), ["config"]),
-      };
+    let live: KindCluster<string> | undefined;
+    await runCase("Trainer v2: a failing TrainJob fails fast and makes room; all three frameworks Complete after it", async () => {
       install = await planTrainerInstall(env.client, trees, { runtimes: trainerRuntimes(lab.entries) });
-      const jobs = lab.entries.map((entry, i) => ({ entry, job: runJobFor(entry, lab.frameworkArchives[i]!.reference, install!) }));
+      // The failing job first: with one job at a time, the others run only once it is stopped.
+      const failing = trainJobVariant(jax, "jax-fails", jaxImage, install.runtimes[jax.trainJob!.runtime]!, FAILS_ON_PURPOSE);
+      const jobs = [failing, ...lab.entries.map((entry, i) => ({ entry, job: runJobFor(entry, lab.frameworkArchives[i]!.reference, install!) }))];
       const { memory, cpu, operatorCpu } = runDemands(jobs, install.deployments);
       const concurrency = jobConcurrency(usableMemory(lab.facts), memory, lab.facts.cpus, cpu, operatorCpu);
       recorder.note(`controllers request ${operatorCpu}m CPU; ${lab.facts.cpus} CPU(s), ${(usableMemory(lab.facts) / GIB).toFixed(1)} GiB: up to ${concurrency} job(s) at once`);
       // The controllers' images, by the names the rendered manifests give them (build/images.sh).
       const controllers = install.deployments.map((d) => archiveOf(d.image, d.image.split(":").at(-1)!, lab.archiveDir));
       const report = startReport(
-        "Kubeflow Trainer v2.3.0 and JobSet v0.12.0 (Go module trees; controllers built from source)",
+        "Kubeflow Trainer v2.3.0 and JobSet v0.12.0 (git trees at the pinned commits; controllers built from source)",
         `kind v0.32.0 (built here), ${lab.options.nodeImage}`,
-        jobs.map(({ entry, job }, i) => ({ framework: entry.name, image: lab.frameworkArchives[i]!.reference, job: `${job.kind} ${job.name}` })),
+        jobs.map(({ entry, job }) => ({ framework: entry.name, image: String(job.manifest.spec.trainer.image), job: `${job.kind} ${job.name}` })),
         recorder.steps,
       );
       const plan = { runner: env.client, cluster: lab.options, nodeArchive: lab.node.file, archives: [...lab.frameworkArchives, ...controllers], install, jobs, concurrency };
-      const outcome = await runPassingClusterSteps(plan, recorder, report, "trainer-all-frameworks", (o) => (outcomeCluster = o.cluster));
-      const states = await outcome.cluster!.run(["kubectl", "get", "trainjobs", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[-1:].type} {end}"]);
-      return `${states.trim()} | ${report.frameworks.map((f) => `${f.framework} ${f.detail}`).join("; ")}`;
+      const outcome = await runClusterSteps(plan, recorder, report);
+      live = outcome.cluster;
+      report.ok = report.failures.length === 0 && report.frameworks.every((f) => f.status === "passed");
+      const summary = renderSummary(report);
+      console.log(summary);
+      const files = reportFiles(report, summary, outcome.diagnostics);
+      saveDiagnostics("trainer-run", files);
+
+      // The run failed, and only through the failing job, in its own words.
+      const [failure, ...others] = report.failures;
+      expect(failure && others.length === 0, `failures: ${report.failures.map((f) => `${f.step}: ${f.reason}`).join("; ") || "none"}`);
+      expect(failure.step === "run jax-fails job", `failed step: ${failure.step}`);
+      expect(/^TrainJob jax-fails failed: pod jax-fails-node-0-\d-\w+, container node: (exit code 1|restarted)/.test(failure.reason), `not the payload's exit: ${failure.reason}`);
+      expect(failure.logTail.some((l) => l.includes("the payload fails on purpose")), `the failure's log lines lack the payload's error: ${failure.logTail.join(" | ")}`);
+      const failed = report.frameworks[0]!;
+      expect(failed.seconds !== undefined && failed.seconds <= 60, `the failure took ${failed.seconds} s`);
+      const passed = report.frameworks.slice(1);
+      expect(passed.every((f) => f.status === "passed"), `after it: ${passed.map((f) => `${f.framework} ${f.status} ${f.detail}`).join("; ")}`);
+
+      // Its folder was kept at once, then it was stopped so the next job found room.
+      const has = (path: string, pattern: RegExp) => expect(files[path] !== undefined && pattern.test(files[path]!), `the report lacks ${path} matching ${pattern}`);
+      has("summary.txt", /e2e: FAILED[\s\S]*jax-fails\s+FAILED[\s\S]*xgboost\s+PASSED/);
+      has("result.json", /"step": "run jax-fails job"/);
+      has("diagnostics/jax-fails/job.yaml", /kind: TrainJob[\s\S]*activeDeadlineSeconds: 300/);
+      has("diagnostics/jax-fails/jobset.yaml", /kind: JobSet/);
+      has("diagnostics/jax-fails/clustertrainingruntime.yaml", /kind: ClusterTrainingRuntime[\s\S]*name: jax-distributed/);
+      has("diagnostics/jax-fails/pods.log", /the payload fails on purpose/);
+      has("diagnostics/jax-fails/pods-previous.log", /== pod\/jax-fails-node-0-/);
+      has("diagnostics/operator/kubeflow-trainer-controller-manager.log", /\S/);
+      has("diagnostics/operator/jobset-controller-manager.log", /\S/);
+      expect(Object.keys(files).some((f) => f.startsWith("diagnostics/kind/")), "the report lacks kind's exported logs");
+      const message = failureMessage(report, "dagger call test --operator v2 report -o e2e-report");
+      expect(/step "run jax-fails job" failed: TrainJob jax-fails failed: pod/.test(message) && /Diagnostics were collected/.test(message), `failure message:\n${message}`);
+      const suspended = await outcome.cluster!.run(["kubectl", "get", "trainjob", "jax-fails", "-o", "jsonpath={.spec.suspend}"]);
+      expect(suspended.trim() === "true", `jax-fails was not stopped (spec.suspend=${suspended})`);
+
+      const jobsStatus = await outcome.cluster!.run(["kubectl", "get", "trainjobs", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.status.jobsStatus[*].succeeded} {end}"]);
+      return `${failure.reason} (${formatSeconds(failed.seconds!)}), kept and stopped; ${passed.map((f) => `${f.framework} ${f.detail}`).join("; ")}; jobsStatus succeeded ${jobsStatus.trim()}; ${Object.keys(files).length} report files`;
     });
 
-    await runCase("Trainer v2: a failing payload is Failed within a minute, with diagnostics", async () => {
-      expect(install && outcomeCluster, "the Trainer v2 cluster did not come up");
-      const jax = lab.entries.find((e) => e.name === "jax")!;
-      const image = lab.frameworkArchives[lab.entries.indexOf(jax)]!.reference;
-      const job = trainJobVariant(jax, "jax-fails", image, install.runtimes[jax.trainJob!.runtime]!, ["python", "-c", "raise SystemExit('lab: the payload fails on purpose')"]);
-      const t0 = Date.now();
-      const error = await runJob(outcomeCluster!, jax, job, (l) => recorder.note(l)).then(() => undefined, (e: Error) => e);
-      const seconds = (Date.now() - t0) / 1000;
-      expect(error, "the TrainJob was reported as passing");
-      expect(/^TrainJob jax-fails failed: Failed \(FailedJobs\)/.test(error.message), `unexpected failure: ${error.message}`);
-      expect(seconds <= 60, `took ${seconds.toFixed(0)} s`);
-      const restarts = await outcomeCluster!.run(["kubectl", "get", "pods", "-l", "jobset.sigs.k8s.io/jobset-name=jax-fails", "-o", "jsonpath={range .items[*]}{.status.containerStatuses[0].restartCount}{end}"]);
-      expect(/^0*$/.test(restarts.trim()), `pods restarted: ${restarts}`);
-      const files = await collectDiagnostics(outcomeCluster!, { clusterName: lab.options.name, operator: install.deployments, jobs: [{ framework: "jax-fails", job }] });
-      saveDiagnostics("trainer-failing-payload", files);
-      const has = (path: string, pattern: RegExp) => expect(files[path] !== undefined && pattern.test(files[path]!), `diagnostics lack ${path} matching ${pattern}`);
-      has("operator/kubeflow-trainer-controller-manager.log", /\S/);
-      has("operator/jobset-controller-manager.log", /\S/);
-      has("jax-fails/job.yaml", /kind: TrainJob[\s\S]*FailedJobs/);
-      has("jax-fails/jobset.yaml", /kind: JobSet/);
-      has("jax-fails/trainingruntime.yaml", /backoffLimit: 0/);
-      has("jax-fails/pods.log", /the payload fails on purpose/);
-      return `${formatSeconds(seconds)}: ${error.message.split("\n")[0]}; no restarts; ${Object.keys(files).length} diagnostic files`;
+    await runCase("Trainer v2: a tree under test applies base/runtimes, validated by its webhook, and a TrainJob Completes on them", async () => {
+      expect(install && live, "the Trainer v2 cluster did not come up");
+      const underTest = await planTrainerInstall(env.client, trees, { runtimes: trainerRuntimes(lab.entries), underTest: true });
+      expect(underTest.kustomizations.at(-1)!.endsWith("manifests/base/runtimes"), `runtimes from ${underTest.kustomizations.at(-1)}`);
+      await applyOperator(live, underTest);
+      const labels = await live.run(["kubectl", "get", "clustertrainingruntime", "jax-distributed", "-o", "jsonpath={.metadata.labels}"]);
+      expect(!labels.includes("webhook-validation"), `jax-distributed still skips its webhook: ${labels}`);
+      // Validation is on: the webhook refuses what it refuses upstream (a trainer Job with 2 replicas).
+      const runtime = structuredClone(underTest.runtimes["jax-distributed"]!) as Record<string, any>;
+      runtime.metadata = { name: "lab-invalid-runtime", labels: runtime.metadata.labels };
+      runtime.spec.template.spec.replicatedJobs[0].replicas = 2;
+      const refusal = await live.run(["kubectl", "apply", "--server-side", "--dry-run=server", "-f", "-"], 60, stringify(runtime)).then(
+        () => "accepted",
+        (e: CommandFailed) => e.stderr,
+      );
+      expect(/denied the request[\s\S]*replicas/.test(refusal), `the webhook did not refuse a runtime it validates: ${refusal}`);
+      const { entry, job } = trainJobVariant(jax, "jax-under-test", jaxImage, underTest.runtimes["jax-distributed"]!);
+      const outcome = await runJob(live, entry, job, (l) => recorder.note(l));
+      return `runtimes without the skip label; an invalid runtime refused (${refusal.trim().split("\n")[0]!.slice(0, 120)}); ${outcome.state.detail}`;
+    });
+
+    await runCase("Trainer v2: a tree whose controller image is :latest is refused without --build-operator", async () => {
+      const copy = join(LAB_CACHE, "trainer-tree-latest");
+      rmSync(copy, { recursive: true, force: true });
+      cpSync(trees.trainer, copy, { recursive: true });
+      const kustomization = join(copy, MANAGER_OVERLAY, "kustomization.yaml");
+      writeFileSync(kustomization, readFileSync(kustomization, "utf8").replace("newTag: v2.3.0", "newTag: latest"));
+      const refused = await planTrainerInstall(env.client, { trainer: copy, jobset: trees.jobset }, { runtimes: trainerRuntimes(lab.entries), underTest: true }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(refused && /trainer-controller-manager:latest, the moving tag "latest", which names no release: add --build-operator/.test(refused.message), `not refused: ${refused?.message}`);
+      const built = await planTrainerInstall(env.client, { trainer: copy, jobset: trees.jobset }, { runtimes: trainerRuntimes(lab.entries), underTest: true, image: { name: "docker.io/kubeflow-ci/trainer-controller-manager", tag: "src-lab" } });
+      return `${refused.message}; with a built image: ${built.deployments[0]!.name} planned`;
     });
     return recorder;
   } finally {
-    if (process.env.LAB_KEEP !== "1") env.dispose();
+    env.dispose();
   }
 }
-

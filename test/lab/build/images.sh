@@ -3,7 +3,10 @@
 # (debootstrap), kind v0.32.0's base image, the component images of Kubernetes v1.35.5 and
 # v1.34.10, their node images (assembled as kind's builder does), the Docker service, the
 # client, the v1 operator, and Trainer v2's controller and JobSet.
-# An image is rebuilt only when its recipe or inputs changed (label lab.recipe).
+# An image is rebuilt only when its recipe or inputs changed (label lab.recipe): its build
+# context and arguments, the images it builds on, the binaries it holds. The Debian root file
+# systems are the exception: debootstrap takes the mirror's packages of the day, so a warm
+# machine keeps the ones it first got (rebuild them with `docker rmi lab/debian:bookworm ...`).
 set -euo pipefail
 : "${LAB_CACHE:?}" "${DOCKER_HOST:?}"
 lab_dir=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,11 +31,13 @@ rootfs_image() { # NAME SUITE [PACKAGES]
   rm -rf "$dir"
 }
 
-# build TAG CONTEXT [docker build args...]
+# build TAG CONTEXT [docker build args...]: the recipe is the context, the build arguments and
+# the images it builds FROM (by ID), so a rebuilt base rebuilds what stands on it.
 build() {
-  local tag=$1 ctx=$2 recipe
+  local tag=$1 ctx=$2 recipe bases
   shift 2
-  recipe=$(cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  bases=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$ctx/Dockerfile" | { grep -vx scratch || true; } | xargs -r docker image inspect -f '{{.Id}}')
+  recipe=$( { (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum); echo "$bases"; echo "$*"; } | sha256sum | cut -c1-16)
   current "$tag" "$recipe" && return 0
   echo "lab: building $tag"
   docker build -q --label "lab.recipe=$recipe" -t "$tag" "$@" "$ctx" >/dev/null
@@ -90,7 +95,8 @@ node_image() {
   local images=("registry.k8s.io/kube-apiserver:$version" "registry.k8s.io/kube-controller-manager:$version" "registry.k8s.io/kube-scheduler:$version"
     "registry.k8s.io/kube-proxy:$version" "registry.k8s.io/etcd:${etcd#v}-0" "registry.k8s.io/coredns/coredns:$coredns" registry.k8s.io/pause:3.10.1)
   local recipe i cid
-  recipe=$( { for i in lab/kind-base:v0.32.0 "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done; sha256sum "$k8s"/kubeadm "$k8s"/kubelet "$k8s"/kubectl; } | sha256sum | cut -c1-16)
+  # Its inputs, and this script (which assembles it).
+  recipe=$( { for i in lab/kind-base:v0.32.0 "${images[@]}"; do docker image inspect -f '{{.Id}}' "$i"; done; sha256sum "$k8s"/kubeadm "$k8s"/kubelet "$k8s"/kubectl; sha256sum < "$0"; } | sha256sum | cut -c1-16)
   current "$node" "$recipe" && return 0
   echo "lab: assembling $node"
   cid=$(docker run -d --entrypoint=sleep --security-opt seccomp=unconfined lab/kind-base:v0.32.0 infinity)
