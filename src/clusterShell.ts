@@ -6,14 +6,14 @@ import { randomUUID } from "node:crypto";
 import type { Container, Directory } from "@dagger.io/dagger";
 import { clientContainer, dockerService, prepareRunData } from "./cluster/docker.js";
 import { interactiveSetupScript } from "./cluster/interactive.js";
-import { DaggerRunner, type DaggerHandle } from "./cluster/exec.js";
+import { DaggerRunner, type DaggerHandle } from "./cluster/daggerRunner.js";
 import { KIND_CONFIG_PATH } from "./cluster/commands.js";
-import type { Input } from "./cluster/runner.js";
+import type { Input } from "./exec/runner.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, nodeImageMinor, renderKindConfig } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
 import { pulledImageArchive } from "./images.js";
 import { installSteps } from "./operator/install.js";
-import { LINE_RELEASES } from "./operator/line.js";
+import { LINE_RELEASES } from "./versions/lines.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 export const JOBS_DIR = "/e2e/jobs";

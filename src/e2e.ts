@@ -3,18 +3,18 @@
 import { randomUUID } from "node:crypto";
 import { dag, type Directory, type File, type Service } from "@dagger.io/dagger";
 import { clientContainer, dockerService, ENGINE_FACTS_SCRIPT, engineFactsProbe, prepareRunData, removeRunData, startDockerService } from "./cluster/docker.js";
-import { DaggerRunner, mustExecute, type DaggerHandle } from "./cluster/exec.js";
+import { DaggerRunner, mustExecute, type DaggerHandle } from "./cluster/daggerRunner.js";
 import { DEFAULT_API_SERVER_PORT, DEFAULT_CLUSTER_NAME, nodeImageMinor, resolveNodeImage } from "./cluster/kindConfig.js";
 import { localNodeImage } from "./cluster/nodeImageLoad.js";
-import { KIND_VERSION } from "./cluster/pins.js";
-import type { ImageArchive } from "./cluster/runner.js";
+import { KIND_VERSION } from "./versions/pins.js";
+import type { ImageArchive } from "./exec/runner.js";
 import { GIB, jobConcurrency, parseEngineFacts, preflightProblems, runDemands, runNeeds, usableMemory } from "./cluster/preflight.js";
 import { pulledImageArchive } from "./images.js";
 import type { DiagnosticFiles } from "./jobs/collect.js";
-import { LINE_RELEASES } from "./operator/line.js";
+import { LINE_RELEASES } from "./versions/lines.js";
 import { runClusterSteps } from "./run/clusterSteps.js";
 import { failureMessage, failureOf, renderSummary, reportFiles, startReport, type RunReport } from "./run/report.js";
-import { asStepFailure, RunRecorder, withinLimit } from "./run/steps.js";
+import { asStepFailure, RunRecorder, withinLimit } from "./exec/steps.js";
 import { prepareRunInputs, type RunInputOptions } from "./runInputs.js";
 
 /** Bounds, in seconds, on the steps whose work is not already bounded command by command. */

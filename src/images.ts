@@ -5,7 +5,7 @@ import { loadFramework, type CatalogEntry } from "./catalog/loader.js";
 import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
 import type { OperatorImage, OperatorNeeds } from "./catalog/operatorNeeds.js";
 import { archiveAnnotations } from "./cluster/archiveNames.js";
-import type { ImageArchive } from "./cluster/runner.js";
+import type { ImageArchive } from "./exec/runner.js";
 import { directoryReader } from "./moduleSource.js";
 
 const PIP_CACHE = "/root/.cache/pip";

@@ -5,13 +5,13 @@ import { ArgumentError } from "./catalog/errors.js";
 import type { CatalogEntry } from "./catalog/loader.js";
 import { operatorNeeds, type OperatorNeeds } from "./catalog/operatorNeeds.js";
 import { toolsContainer } from "./cluster/docker.js";
-import type { ImageArchive } from "./cluster/runner.js";
+import type { ImageArchive } from "./exec/runner.js";
 import { frameworkArchives, frameworkImage, operatorArchives, type FrameworkImage } from "./images.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
 import { renderTrainJob } from "./jobs/trainJob.js";
 import { planDaggerOperatorInstall, prepareOperator, type DaggerOperatorInstall, type PreparedOperator } from "./operator/deploy.js";
 import type { OperatorInstall } from "./operator/install.js";
-import type { OperatorLine } from "./operator/line.js";
+import type { OperatorLine } from "./versions/lines.js";
 import type { RuntimeNeed } from "./operator/trainer.js";
 
 export interface RunInputOptions {

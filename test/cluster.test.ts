@@ -4,10 +4,10 @@ import { parse } from "yaml";
 import { clusterCommands, kubeconfigRewriteCommands, operatorInstallCommands, outerLimit, TIMEOUTS } from "../src/cluster/commands.js";
 import { interactiveSetupScript } from "../src/cluster/interactive.js";
 import { KindCluster } from "../src/cluster/kind.js";
-import type { CommandRunner, ExecResult } from "../src/cluster/runner.js";
+import type { CommandRunner, ExecResult } from "../src/exec/runner.js";
 import { nodeImageMinor, renderKindConfig, resolveNodeImage, rewriteKubeconfig } from "../src/cluster/kindConfig.js";
 import { missingImages, parseCrictlImages } from "../src/cluster/nodeImages.js";
-import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_NODE_IMAGES, KIND_VERSION, kindBinary, KUBECTL_RELEASES, kubectlBinary, kubectlMinorFor, SUPPORTED_KUBERNETES_VERSIONS } from "../src/cluster/pins.js";
+import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_NODE_IMAGES, KIND_VERSION, kindBinary, KUBECTL_RELEASES, kubectlBinary, kubectlMinorFor, SUPPORTED_KUBERNETES_VERSIONS } from "../src/versions/pins.js";
 import {
   GIB,
   cpuMillis,

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IN_USE_LOCK, prepareRunDataScript, removeRunDataScript, runDataRoot, UNUSED_GRACE_MINUTES } from "../src/cluster/dockerData.js";
 import { ensureKindNetworkScript } from "../src/cluster/network.js";
 import { loadNodeImageScript, localNodeImage } from "../src/cluster/nodeImageLoad.js";
-import { KIND_NODE_IMAGE } from "../src/cluster/pins.js";
+import { KIND_NODE_IMAGE } from "../src/versions/pins.js";
 
 let dir: string;
 let applets: string;

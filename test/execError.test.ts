@@ -3,8 +3,8 @@
 import { ExecError, type Service } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
 import { startDockerService } from "../src/cluster/docker.js";
-import { asExecResult } from "../src/cluster/exec.js";
-import { asStepFailure, CommandFailed } from "../src/run/steps.js";
+import { asExecResult } from "../src/cluster/daggerRunner.js";
+import { asStepFailure, CommandFailed } from "../src/exec/steps.js";
 
 describe("asExecResult", () => {
   it("reads exit code and output from the SDK's own ExecError", () => {

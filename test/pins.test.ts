@@ -4,8 +4,8 @@
 // Checked against the real repositories and the public tags, never a mirror's record.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import * as pins from "../src/cluster/pins.js";
-import type { PinnedTree } from "../src/cluster/pins.js";
+import * as pins from "../src/versions/pins.js";
+import type { PinnedTree } from "../src/versions/pins.js";
 import { localRepository, lsRemote, parseRefs, publicRefs, repositorySlug, resolveTag } from "./helpers/upstreamGit.js";
 
 const isPinnedTree = (value: unknown): value is PinnedTree =>

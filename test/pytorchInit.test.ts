@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { shellQuote } from "../src/run/shell.js";
+import { shellQuote } from "../src/exec/shell.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 
 /**

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { failureMessage, renderSummary, type RunReport } from "../src/run/report.js";
-import { bounded, EXIT_KILLED, EXIT_TIMED_OUT, shellQuote } from "../src/run/shell.js";
-import { CommandFailed, FailureWithLog, RunRecorder, settleWithLimit, StepFailure } from "../src/run/steps.js";
+import { bounded, EXIT_KILLED, EXIT_TIMED_OUT, shellQuote } from "../src/exec/shell.js";
+import { CommandFailed, FailureWithLog, RunRecorder, settleWithLimit, StepFailure } from "../src/exec/steps.js";
 
 function fakeClock(...times: number[]) {
   return () => times.shift() ?? 0;

@@ -6,7 +6,7 @@ import { loadFramework, type CatalogEntry } from "../src/catalog/loader.js";
 import { renderJob, type RenderedJob } from "../src/jobs/manifest.js";
 import { renderTrainJob } from "../src/jobs/trainJob.js";
 import { MAX_POLL_FAILURES, POD_END_TIMEOUT_SECONDS, runJob, type Pacing } from "../src/jobs/run.js";
-import { CommandFailed, FailureWithLog } from "../src/run/steps.js";
+import { CommandFailed, FailureWithLog } from "../src/exec/steps.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 import { fixture } from "./helpers/fixtures.js";
 

@@ -2,7 +2,7 @@
 // name the file and field, and the --operator argument.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadFramework } from "../src/catalog/loader.js";
-import { parseOperatorLine } from "../src/operator/line.js";
+import { parseOperatorLine } from "../src/versions/lines.js";
 import { trainerRuntimes } from "../src/runInputs.js";
 import { catalogFixture, type CatalogFixture } from "./helpers/catalogFixture.js";
 

@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { listFrameworks } from "../src/catalog/loader.js";
-import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../src/cluster/pins.js";
-import { OPERATOR_LINES } from "../src/operator/line.js";
+import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../src/versions/pins.js";
+import { OPERATOR_LINES } from "../src/versions/lines.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 
 const WORKFLOWS = join(REPO_ROOT, ".github", "workflows");

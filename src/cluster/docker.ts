@@ -4,11 +4,11 @@
 // see each other.
 import { CacheSharingMode, dag, type Container, type Service } from "@dagger.io/dagger";
 import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript } from "./dockerData.js";
-import { CommandFailed } from "../run/steps.js";
-import { shellCommand } from "../run/shell.js";
-import { asExecResult, mustExecute } from "./exec.js";
+import { CommandFailed } from "../exec/steps.js";
+import { shellCommand } from "../exec/shell.js";
+import { asExecResult, mustExecute } from "./daggerRunner.js";
 import { DOCKER_HOST_ALIAS, DOCKER_PORT } from "./kindConfig.js";
-import { archOf, DIND_IMAGE, kindBinary, kubectlBinary, type PinnedBinary } from "./pins.js";
+import { archOf, DIND_IMAGE, kindBinary, kubectlBinary, type PinnedBinary } from "../versions/pins.js";
 import { clientEnvironment, dockerdArgs } from "./serviceSpec.js";
 
 /**

@@ -3,7 +3,7 @@
 // `cluster terminal` left open) then run side by side and share nothing, and a run's folder
 // is removed once its dockerd has stopped. A later run removes the folders that no dockerd
 // uses any more (runs that died, terminals closed), whatever their age.
-import { shellQuote } from "../run/shell.js";
+import { shellQuote } from "../exec/shell.js";
 
 export const DOCKER_RUNS_DIR = "/var/lib/docker-runs";
 /**

@@ -1,6 +1,6 @@
 // The setup a `dagger call cluster terminal` session runs before handing over its shell.
 // It runs inside the terminal's own exec so the cluster lives exactly as long as the shell.
-import { shellCommand, withTimeout } from "../run/shell.js";
+import { shellCommand, withTimeout } from "../exec/shell.js";
 import { clusterCommands, kubeconfigRewriteCommands, operatorInstallCommands, outerLimit, TIMEOUTS, type OperatorInstallSteps } from "./commands.js";
 
 export interface InteractiveSetup {

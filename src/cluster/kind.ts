@@ -1,13 +1,13 @@
 // Kind inside the Docker service: create the cluster, hand clients a kubeconfig that
 // reaches it, load image tarballs and prove they arrived under their exact names. Every
 // command goes through a CommandRunner, so the lab drives the same code with local Docker.
-import { CommandFailed, sleep } from "../run/steps.js";
+import { CommandFailed, sleep } from "../exec/steps.js";
 import { clusterCommands, KIND_CONFIG_PATH, nodeContainer, outerLimit, TIMEOUTS } from "./commands.js";
 import { DOCKER_HOST_ALIAS, renderKindConfig, rewriteKubeconfig, type ClusterOptions } from "./kindConfig.js";
 import { missingImages, parseCrictlImages } from "./nodeImages.js";
-import { mustRun, type CommandRunner, type ImageArchive } from "./runner.js";
+import { mustRun, type CommandRunner, type ImageArchive } from "../exec/runner.js";
 
-export type { ImageArchive } from "./runner.js";
+export type { ImageArchive } from "../exec/runner.js";
 
 export const KUBECONFIG_PATH = "/root/.kube/config";
 const NODE_ARCHIVE_PATH = "/images/node.tar";

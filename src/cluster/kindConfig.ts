@@ -3,8 +3,8 @@
 import { parse, stringify } from "yaml";
 import { ArgumentError } from "../catalog/errors.js";
 import { parsePinnedImage } from "../catalog/reference.js";
-import { LINE_RELEASES, type OperatorLine } from "../operator/line.js";
-import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, kubectlMinorFor, SUPPORTED_KUBERNETES_VERSIONS } from "./pins.js";
+import { LINE_RELEASES, type OperatorLine } from "../versions/lines.js";
+import { DEFAULT_KUBERNETES_VERSION, KIND_NODE_IMAGE, KIND_NODE_IMAGES, kubectlMinorFor, SUPPORTED_KUBERNETES_VERSIONS } from "../versions/pins.js";
 
 export interface ClusterOptions {
   name: string;

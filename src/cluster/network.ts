@@ -2,7 +2,7 @@
 // kind v0.32.0 first asks for IPv6 and falls back to IPv4 only on three exact Docker
 // errors (pkg/cluster/internal/providers/docker/network.go); a dockerd inside a Dagger
 // service may refuse IPv6 with another message. kind reuses a network of that name as it is.
-import { shellQuote } from "../run/shell.js";
+import { shellQuote } from "../exec/shell.js";
 
 export const KIND_NETWORK = "kind";
 

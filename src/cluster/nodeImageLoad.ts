@@ -1,7 +1,7 @@
 // The Kind node image, pulled once by the engine (digest enforced there) and loaded into
 // each run's own dockerd under a local name, so no run downloads it again.
 import { parsePinnedImage } from "../catalog/reference.js";
-import { shellQuote } from "../run/shell.js";
+import { shellQuote } from "../exec/shell.js";
 
 export interface LocalNodeImage {
   /** The pinned reference the engine pulls, e.g. kindest/node:v1.35.5@sha256:…. */

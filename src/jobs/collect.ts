@@ -2,7 +2,7 @@
 // a path-to-content map that owes nothing to the cluster (the module turns it into a
 // Directory, the lab into files), so nothing can re-run the collection later.
 import type { KindCluster } from "../cluster/kind.js";
-import { settleWithLimit } from "../run/steps.js";
+import { settleWithLimit } from "../exec/steps.js";
 import {
   DIAGNOSTICS_DIR,
   DIAGNOSTICS_INDEX,

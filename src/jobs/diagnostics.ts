@@ -3,8 +3,7 @@
 // folder can also be collected alone, the moment its job fails.
 import { nodeContainer } from "../cluster/commands.js";
 import { KIND_NETWORK } from "../cluster/network.js";
-import type { OperatorDeployment } from "../operator/plan.js";
-import { shellCommand, withTimeout } from "../run/shell.js";
+import { shellCommand, withTimeout } from "../exec/shell.js";
 import type { RenderedJob } from "./manifest.js";
 
 export const DIAGNOSTICS_DIR = "/diagnostics";
@@ -21,7 +20,7 @@ const REQUEST_TIMEOUT = "--request-timeout=20s";
 export interface DiagnosticsTarget {
   clusterName: string;
   /** The operator's Deployments (Trainer v2: the Trainer's and JobSet's controllers). */
-  operator: Pick<OperatorDeployment, "namespace" | "name">[];
+  operator: { namespace: string; name: string }[];
   jobs: { framework: string; job: RenderedJob }[];
 }
 

@@ -4,7 +4,7 @@
 import type { CatalogEntry } from "../catalog/loader.js";
 import { outerLimit } from "../cluster/commands.js";
 import type { KindCluster } from "../cluster/kind.js";
-import { FailureWithLog, sleep } from "../run/steps.js";
+import { FailureWithLog, sleep } from "../exec/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
 import { jobsStatusProblem, jobState, mergeLists, podEnds, podNames, restartedPods, restartProblem, type JobState } from "./status.js";

@@ -3,12 +3,12 @@
 import { dag, ExistsType, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { parseTaggedReference } from "../catalog/reference.js";
-import { DaggerRunner, type DaggerHandle } from "../cluster/exec.js";
-import type { ImageArchive } from "../cluster/runner.js";
-import { JOBSET, type PinnedTree } from "../cluster/pins.js";
+import { DaggerRunner, type DaggerHandle } from "../cluster/daggerRunner.js";
+import type { ImageArchive } from "../exec/runner.js";
+import { JOBSET, type PinnedTree } from "../versions/pins.js";
 import { imageTarball, pulledImageArchive } from "../images.js";
 import { planOperatorInstall, planTrainerInstall, type OperatorInstall, type TrainerChanges } from "./install.js";
-import { LINE_RELEASES, type OperatorLine } from "./line.js";
+import { LINE_RELEASES, type OperatorLine } from "../versions/lines.js";
 import { LOCAL_OPERATOR_REPOSITORY, OPERATOR_DOCKERFILE, operatorImageTag, operatorSourceProblem, STANDALONE_OVERLAY } from "./plan.js";
 import {
   JOBSET_KUSTOMIZATION,

@@ -4,8 +4,8 @@
 // kustomization at JobSet's own tree; applying runs operatorInstallCommands.
 import { operatorInstallCommands, TIMEOUTS, type OperatorInstallSteps } from "../cluster/commands.js";
 import type { KindCluster } from "../cluster/kind.js";
-import { mustRun, type CommandRunner, type Input } from "../cluster/runner.js";
-import type { OperatorLine } from "./line.js";
+import { mustRun, type CommandRunner, type Input } from "../exec/runner.js";
+import type { OperatorLine } from "../versions/lines.js";
 import { findOperatorDeployment, movingImageProblem, operatorKustomization, STANDALONE_OVERLAY, type ManifestDoc, type OperatorChanges, type OperatorDeployment } from "./plan.js";
 import {
   findTrainerDeployments,

@@ -6,14 +6,14 @@
 import type { CatalogEntry } from "../catalog/loader.js";
 import { KindCluster } from "../cluster/kind.js";
 import type { ClusterOptions } from "../cluster/kindConfig.js";
-import type { CommandRunner, ImageArchive } from "../cluster/runner.js";
+import type { CommandRunner, ImageArchive } from "../exec/runner.js";
 import { collectDiagnostics, collectJobDiagnostics, type DiagnosticFiles } from "../jobs/collect.js";
 import type { RenderedJob } from "../jobs/manifest.js";
 import { describeResults } from "../jobs/results.js";
 import { runJob, stopJob, type Pacing } from "../jobs/run.js";
 import { applyOperator, type OperatorInstall } from "../operator/install.js";
 import { failureOf, type RunReport } from "./report.js";
-import { asStepFailure, settleWithLimit, type RunRecorder } from "./steps.js";
+import { asStepFailure, settleWithLimit, type RunRecorder } from "../exec/steps.js";
 
 export interface ClusterPlan<H> {
   /** Runs commands in a client that reaches dockerd as DOCKER_HOST_ALIAS. */

@@ -1,6 +1,6 @@
 // The run's report: a short summary for people, result.json for machines, and the
 // error message that says which step failed, why, and how to keep the diagnostics.
-import { formatSeconds, type StepFailure, type StepRecord } from "./steps.js";
+import { formatSeconds, type StepFailure, type StepRecord } from "../exec/steps.js";
 
 export type FrameworkStatus = "passed" | "failed" | "not run";
 

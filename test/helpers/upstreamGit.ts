@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import type { PinnedTree } from "../../src/cluster/pins.js";
+import type { PinnedTree } from "../../src/versions/pins.js";
 import { REPO_ROOT } from "./catalogFixture.js";
 
 /**

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { JOBSET, OPERATOR_V1, TRAINER_V2, type PinnedTree } from "../../src/cluster/pins.js";
+import { JOBSET, OPERATOR_V1, TRAINER_V2, type PinnedTree } from "../../src/versions/pins.js";
 import { exportTree, publicRefs, repositorySlug, resolveTag } from "./upstreamGit.js";
 
 const PINS: Record<"v1" | "v2" | "jobset", PinnedTree> = { v1: OPERATOR_V1, v2: TRAINER_V2, jobset: JOBSET };

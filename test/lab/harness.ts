@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { DiagnosticFiles } from "../../src/jobs/collect.js";
 import { runClusterSteps, type ClusterOutcome, type ClusterPlan } from "../../src/run/clusterSteps.js";
 import { renderSummary, type RunReport } from "../../src/run/report.js";
-import type { RunRecorder } from "../../src/run/steps.js";
+import type { RunRecorder } from "../../src/exec/steps.js";
 
 export const LAB_CACHE = process.env.LAB_CACHE!;
 

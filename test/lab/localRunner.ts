@@ -4,8 +4,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import type { CommandRunner, ExecResult, Input, RunOptions } from "../../src/cluster/runner.js";
-import { bounded, shellQuote } from "../../src/run/shell.js";
+import type { CommandRunner, ExecResult, Input, RunOptions } from "../../src/exec/runner.js";
+import { bounded, shellQuote } from "../../src/exec/shell.js";
 
 /** Seconds past a command's own limit before the harness kills `docker exec` itself. */
 const GRACE_SECONDS = 30;

@@ -9,7 +9,7 @@ import type { CatalogEntry } from "../../src/catalog/loader.js";
 import type { KindCluster } from "../../src/cluster/kind.js";
 import type { ClusterOptions } from "../../src/cluster/kindConfig.js";
 import { GIB, jobConcurrency, runDemands, usableMemory, type EngineFacts } from "../../src/cluster/preflight.js";
-import { CommandFailed } from "../../src/run/steps.js";
+import { CommandFailed } from "../../src/exec/steps.js";
 import type { RenderedJob } from "../../src/jobs/manifest.js";
 import { runJob } from "../../src/jobs/run.js";
 import { renderTrainJob } from "../../src/jobs/trainJob.js";
@@ -17,7 +17,7 @@ import { applyOperator, planTrainerInstall, type OperatorInstall } from "../../s
 import { MANAGER_OVERLAY } from "../../src/operator/trainer.js";
 import { runClusterSteps } from "../../src/run/clusterSteps.js";
 import { failureMessage, renderSummary, reportFiles, startReport } from "../../src/run/report.js";
-import { formatSeconds, RunRecorder } from "../../src/run/steps.js";
+import { formatSeconds, RunRecorder } from "../../src/exec/steps.js";
 import { runJobFor, trainerRuntimes } from "../../src/runInputs.js";
 import { copyTree } from "../helpers/upstreamTrees.js";
 import { startEnvironment } from "./environment.js";

@@ -21,7 +21,7 @@ import {
   RUNTIME_DEFAULT_TYPESCRIPT,
   TSCONFIG_PATHS,
 } from "./facts.js";
-import { shellQuote } from "../../src/run/shell.js";
+import { shellQuote } from "../../src/exec/shell.js";
 import { npmCliFor, runtimeToolchain } from "./toolchain.js";
 
 type Json = Record<string, any>;

@@ -2,10 +2,10 @@
 // service for cluster steps). Each exec carries a fresh nonce so Dagger never answers from
 // its cache: the cluster's state is outside what Dagger can see.
 import { ReturnType, type Container, type Directory, type File } from "@dagger.io/dagger";
-import { bounded } from "../run/shell.js";
-import { mustRun, type CommandRunner, type ExecResult, type Input, type RunOptions } from "./runner.js";
+import { bounded } from "../exec/shell.js";
+import { mustRun, type CommandRunner, type ExecResult, type Input, type RunOptions } from "../exec/runner.js";
 
-export type { ExecResult } from "./runner.js";
+export type { ExecResult } from "../exec/runner.js";
 
 /** What a Dagger runner places: Files and Directories of the engine. */
 export type DaggerHandle = File | Directory;

@@ -1,7 +1,7 @@
 // The two operator lines a run can deploy: Training Operator v1 (JAXJob, PyTorchJob, ...) and
 // Kubeflow Trainer v2 (TrainJob on runtimes, with JobSet). Chosen with --operator.
 import { ArgumentError } from "../catalog/errors.js";
-import { OPERATOR_V1, TRAINER_V2, type PinnedTree } from "../cluster/pins.js";
+import { OPERATOR_V1, TRAINER_V2, type PinnedTree } from "./pins.js";
 
 export const OPERATOR_LINES = ["v1", "v2"] as const;
 export type OperatorLine = (typeof OPERATOR_LINES)[number];

@@ -1,9 +1,9 @@
 // The one interface every cluster step runs its commands through: argv, stdin, inputs to
 // place, a time limit. The module's runner is a Dagger container bound to the Docker service
-// (daggerRunner.ts); the lab's is a client container on a local Docker (test/lab). Like
+// (cluster/daggerRunner.ts); the lab's is a client container on a local Docker (test/lab). Like
 // kind's providers, the steps above never know which one they drive.
-import { shellCommand } from "../run/shell.js";
-import { CommandFailed } from "../run/steps.js";
+import { shellCommand } from "./shell.js";
+import { CommandFailed } from "./steps.js";
 
 export interface ExecResult {
   exitCode: number;
