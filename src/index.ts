@@ -6,7 +6,7 @@
 import { object, func, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { loadCatalog, resolveFrameworks } from "./catalog/loader.js";
 import { resolveNodeImage } from "./cluster/kindConfig.js";
-import { parseOperatorLine } from "./operator/line.js";
+import { parseOperatorLine } from "./versions/lines.js";
 import { clusterShell } from "./clusterShell.js";
 import { runE2e } from "./e2e.js";
 import { E2eRun } from "./e2eRun.js";
@@ -66,7 +66,7 @@ export class TrainingOperatorCi {
   /**
    * Run the JAX end-to-end test with no arguments needed: build the JAX image, start Kind in a Dagger service, load the image, deploy the operator (Training Operator v1, or Kubeflow Trainer v2 with --operator v2), run the JAXJob (a TrainJob on jax-distributed with v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
@@ -80,7 +80,7 @@ export class TrainingOperatorCi {
   /**
    * Run the PyTorch end-to-end test (a PyTorchJob, master and worker, over gloo; a TrainJob on torch-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
@@ -94,7 +94,7 @@ export class TrainingOperatorCi {
   /**
    * Run the XGBoost end-to-end test (an XGBoostJob, master and worker, over the collective's tracker; a TrainJob on xgboost-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
@@ -111,7 +111,7 @@ export class TrainingOperatorCi {
    * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch,xgboost", or "all" (list them with `frameworks`). All share one cluster; jobs run concurrently as far as memory allows.
    * @param tag Image tag, e.g. "pr-123" in CI. Empty: a hash of exactly each image's inputs. "latest" is refused.
    * @param revision VCS revision to record in the images' org.opencontainers.image.revision label.
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
@@ -148,7 +148,7 @@ export class TrainingOperatorCi {
    * A shell on a fresh Kind cluster for interactive debugging: `dagger call cluster terminal` creates the cluster, loads the framework images, deploys the operator, then opens a shell with kubectl, kind and docker; the rendered jobs are in /e2e/jobs.
    *
    * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax", or "all".
-   * @param operatorSource Operator checkout to deploy (release-1.9 for v1, v2.x for --operator v2). Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest. Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
