@@ -55,14 +55,16 @@ export function memorySampler() {
 }
 
 /**
- * Prints the tally and ends the process: 0 only when at least one case ran and all passed.
+ * Prints the tally and ends the process: 0 only when all cases passed, and at least one ran
+ * (unless LAB_ONLY chose none here).
  * Explicit, so nothing left behind (a timer, a child process) can hold the run open after a
  * failure outside a case.
  */
 export function finish(): never {
   const passed = results.filter((r) => r.ok).length;
   console.log(`\n${passed} passed, ${results.length - passed} failed`);
-  process.exit(passed === results.length && results.length > 0 ? 0 : 1);
+  // Under LAB_ONLY, a script none of whose cases match has nothing to fail.
+  process.exit(passed === results.length && (results.length > 0 || ONLY !== "") ? 0 : 1);
 }
 
 export function saveDiagnostics(name: string, files: DiagnosticFiles): void {

@@ -15,9 +15,8 @@ ctx_root="$LAB_CACHE/ctx"
 kind_files="$(go env GOMODCACHE)/sigs.k8s.io/kind@v0.32.0/images/base/files"
 mirror=http://deb.debian.org/debian
 
-# recipe_of FILE...: a digest of the inputs that make an image.
-recipe_of() { cat "$@" | sha256sum | cut -c1-16; }
-current() { [ "$(docker image inspect -f '{{ index .Config.Labels "lab.recipe" }}' "$1" 2>/dev/null)" = "$2" ]; }
+# shellcheck source=test/lab/build/image-lib.sh
+source "$(dirname "$0")/image-lib.sh"
 
 rootfs_image() { # NAME SUITE [PACKAGES]
   local name=$1 suite=$2 include=${3:-} recipe
@@ -30,20 +29,6 @@ rootfs_image() { # NAME SUITE [PACKAGES]
   tar -C "$dir" -c . | docker import --change "LABEL lab.recipe=$recipe" - "$name" >/dev/null
   rm -rf "$dir"
 }
-
-# build TAG CONTEXT [docker build args...]: the recipe is the context, the build arguments and
-# the images it builds FROM (by ID), so a rebuilt base rebuilds what stands on it.
-build() {
-  local tag=$1 ctx=$2 recipe bases
-  shift 2
-  bases=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$ctx/Dockerfile" | { grep -vx scratch || true; } | xargs -r docker image inspect -f '{{.Id}}')
-  recipe=$( { (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum); echo "$bases"; echo "$*"; } | sha256sum | cut -c1-16)
-  current "$tag" "$recipe" && return 0
-  echo "lab: building $tag"
-  docker build -q --label "lab.recipe=$recipe" -t "$tag" "$@" "$ctx" >/dev/null
-}
-
-fresh_ctx() { rm -rf "${ctx_root:?}/${1:?}"; mkdir -p "$ctx_root/$1"; echo "$ctx_root/$1"; }
 
 rootfs_image lab/debian:bookworm bookworm
 rootfs_image lab/debian:trixie-node trixie \

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds Dagger v0.21.8 from its public source into $LAB_CACHE/engine/bin: the engine, the CLI,
+# dagger-init (static: the engine mounts it into every container), dial-stdio, dnsname and
+# codegen, and the CNI plugins at dagger's pinned version. The source and the three Go modules
+# the proxy refuses (vito/dang/v2, vito/tuist with teav1, vito/midterm) come from the upstream
+# folder (../shared/upstream, or UPSTREAM_SOURCES), checked against its SHA256SUMS; the three
+# are wired in with `replace`, at exactly the revisions dagger's go.mod names. Kept while the
+# stamp of its inputs (the archives, this script, Go) is unchanged.
+set -euo pipefail
+: "${LAB_CACHE:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+upstream="${UPSTREAM_SOURCES:-$(cd "$here/../../.." && pwd)/../shared/upstream}"
+[ -f "$upstream/SHA256SUMS" ] || { echo "engine lab: $upstream/SHA256SUMS not found: set UPSTREAM_SOURCES to the folder of upstream sources" >&2; exit 1; }
+work="$LAB_CACHE/engine"
+bin="$work/bin"
+version=v0.21.8
+archives=(dagger-v0.21.8-no-docs vito-dang-v2.1.1 vito-tuist-v0.0.6 vito-tuist-de388bf31342 vito-midterm-3c2add750bea)
+
+want=$( { for a in "${archives[@]}"; do grep " $a.tar.xz\$" "$upstream/SHA256SUMS"; done; sha256sum < "$0"; go version; } | sha256sum | cut -c1-64)
+if [ "$(cat "$work/.stamp" 2>/dev/null)" = "$want" ]; then exit 0; fi
+
+echo "engine lab: building dagger $version from source"
+(cd "$upstream" && for a in "${archives[@]}"; do grep " $a.tar.xz\$" SHA256SUMS; done | sha256sum -c --quiet)
+rm -rf "$work/src" "$bin" "$work/.stamp"
+mkdir -p "$work/src" "$bin"
+for a in "${archives[@]}"; do
+  mkdir -p "$work/src/$a"
+  tar -C "$work/src/$a" --strip-components=1 -xJf "$upstream/$a.tar.xz"
+done
+src="$work/src/dagger-v0.21.8-no-docs"
+cd "$src"
+go mod edit \
+  -replace "github.com/vito/dang/v2=$work/src/vito-dang-v2.1.1" \
+  -replace "github.com/vito/tuist=$work/src/vito-tuist-v0.0.6" \
+  -replace "github.com/vito/tuist/teav1=$work/src/vito-tuist-de388bf31342/teav1" \
+  -replace "github.com/vito/midterm=$work/src/vito-midterm-3c2add750bea"
+
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+# The version dagger's own build links in (toolchains/engine-dev/build/builder.go, cli-dev):
+# the engine and the CLI report v0.21.8, the tag they were built from.
+ldflags="-s -w -X github.com/dagger/dagger/engine.Version=$version -X github.com/dagger/dagger/engine.Tag=$version"
+build() { # OUTPUT PACKAGE [ldflags]
+  echo "engine lab: building $1"
+  go build -trimpath -buildvcs=false -tags dfexcludepatterns,dfparents -ldflags "${3:--s -w}" -o "$bin/$1" "$2"
+}
+build dagger-engine ./cmd/engine "$ldflags"
+build dagger ./cmd/dagger "$ldflags"
+build dagger-init ./cmd/init
+build dial-stdio ./cmd/dialstdio
+build dnsname ./cmd/dnsname
+build codegen ./cmd/codegen
+# CNI plugins at the version dagger pins (toolchains/engine-dev/consts/consts.go).
+for plugin in main/bridge main/loopback meta/firewall ipam/host-local; do
+  echo "engine lab: building cni-${plugin#*/}"
+  GOBIN="$bin/cni" go install -trimpath -buildvcs=false "github.com/containernetworking/plugins/plugins/$plugin@v1.9.0"
+done
+"$bin/dagger" version
+echo "$want" > "$work/.stamp"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Helpers for the lab's image builds (sourced): an image is rebuilt only when its recipe
+# changed, kept in the label lab.recipe. Needs ctx_root (where build contexts are made).
+
+current() { [ "$(docker image inspect -f '{{ index .Config.Labels "lab.recipe" }}' "$1" 2>/dev/null)" = "$2" ]; }
+
+# build TAG CONTEXT [docker build args...]: the recipe is the context, the build arguments and
+# the images it builds FROM (by ID), so a rebuilt base rebuilds what stands on it.
+build() {
+  local tag=$1 ctx=$2 recipe bases
+  shift 2
+  bases=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$ctx/Dockerfile" | { grep -vx scratch || true; } | xargs -r docker image inspect -f '{{.Id}}')
+  recipe=$( { (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum); echo "$bases"; echo "$*"; } | sha256sum | cut -c1-16)
+  current "$tag" "$recipe" && return 0
+  echo "lab: building $tag"
+  docker build -q --label "lab.recipe=$recipe" -t "$tag" "$@" "$ctx" >/dev/null
+}
+
+fresh_ctx() { rm -rf "${ctx_root:?}/${1:?}"; mkdir -p "$ctx_root/$1"; echo "$ctx_root/$1"; }
+
