@@ -4,7 +4,7 @@
  * service, deploys the operator, runs the framework's job and reports.
  */
 import { object, func, type Container, type Directory, type File } from "@dagger.io/dagger";
-import { loadCatalog, resolveFrameworks } from "./catalog/loader.js";
+import { catalogListing, loadCatalog, resolveFrameworks } from "./catalog/loader.js";
 import { resolveNodeImage } from "./cluster/kindConfig.js";
 import { parseOperatorLine } from "./versions/lines.js";
 import { clusterShell } from "./clusterShell.js";
@@ -23,8 +23,7 @@ export class TrainingOperatorCi {
    */
   @func()
   async frameworks(): Promise<string> {
-    const entries = await loadCatalog(directoryReader(moduleSource()));
-    return entries.map((e) => `${e.name}\t${e.spec.job.kind}\t${e.trainJob?.runtime ?? "-"}\t${e.spec.summary}`).join("\n");
+    return catalogListing(await loadCatalog(directoryReader(moduleSource())));
   }
 
   /**

@@ -30,7 +30,7 @@ const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "ut
 describe("the runtime's rewrites, as facts.ts records them", () => {
   it("package.json: adds TypeScript only where absent and drops the SDK from both dependency lists", () => {
     const rewritten = JSON.parse(
-      runtimePackageJson(JSON.stringify({ dependencies: { "@dagger.io/dagger": "./sdk" }, devDependencies: { "@dagger.io/dagger": "0.21.9", typescript: "6.0.3" } })),
+      runtimePackageJson(JSON.stringify({ dependencies: { "@dagger.io/dagger": "./sdk" }, devDependencies: { "@dagger.io/dagger": "0.21.8", typescript: "6.0.3" } })),
     );
     expect(rewritten).toEqual({ type: "module", dependencies: { typescript: RUNTIME_DEFAULT_TYPESCRIPT }, devDependencies: { typescript: "6.0.3" } });
     expect(JSON.parse(runtimePackageJson(JSON.stringify({ dependencies: { typescript: "6.0.3" } }))).dependencies).toEqual({ typescript: "6.0.3" });

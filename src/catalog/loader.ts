@@ -185,3 +185,8 @@ export async function resolveFrameworks(reader: SourceReader, value: string, arg
   }
   return names;
 }
+
+/** The catalog as `frameworks` prints it: one line per entry, tab-separated name, v1 job kind, Trainer v2 runtime (or "-") and summary. */
+export function catalogListing(entries: CatalogEntry[]): string {
+  return entries.map((e) => `${e.name}\t${e.spec.job.kind}\t${e.trainJob?.runtime ?? "-"}\t${e.spec.summary}`).join("\n");
+}

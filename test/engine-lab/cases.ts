@@ -5,6 +5,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fsReader } from "../../src/catalog/fsReader.js";
+import { catalogListing, loadCatalog, loadFramework } from "../../src/catalog/loader.js";
+import { buildPlan } from "../../src/catalog/plan.js";
+import { cliName } from "../../scripts/reference.js";
+import { REPO_ROOT } from "../helpers/catalogFixture.js";
+import { introspectModule } from "../helpers/introspect.js";
 import { docker } from "../lab/localRunner.js";
 import { expect, finish, LAB_CACHE, results, runCase } from "../lab/harness.js";
 import { startEngine, type CliResult, type Engine } from "./engine.js";
@@ -12,28 +18,30 @@ import { startEngine, type CliResult, type Engine } from "./engine.js";
 /** The image the cases run in: the lab's Python base (Debian's Python 3.11), as a docker archive. */
 const CASE_IMAGE = "lab/python:3.11-bookworm";
 
-const said = (result: CliResult) => `exit ${result.exitCode}: ${(result.stderr.trim() || result.stdout.trim()).split("\n").slice(-8).join(" | ")}`;
+/** The CLI's output without its colours. */
+const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+const said = (result: CliResult) => `exit ${result.exitCode}: ${plain(result.stderr.trim() || result.stdout.trim()).split("\n").slice(-8).join(" | ")}`;
 
 async function main(): Promise<void> {
+  const started = Date.now();
+  // Setup, whatever cases LAB_ONLY picks: a failure here fails the run as "engine lab setup".
+  const engine: Engine = await startEngine(LAB_CACHE);
+  const startSeconds = (Date.now() - started) / 1000;
   const scratch = mkdtempSync(join(tmpdir(), "engine-lab-"));
-  const archive = join(scratch, "image.tar");
-  docker(["save", "-o", archive, CASE_IMAGE]);
-  let engine: Engine | undefined;
   try {
+    const archive = join(scratch, "image.tar");
+    docker(["save", "-o", archive, CASE_IMAGE]);
     await runCase("engine lab: the engine built from source starts, and the real CLI reaches it", async () => {
-      const started = Date.now();
-      engine = await startEngine(LAB_CACHE);
       const version = await engine.cli(["query"], { stdin: "{ version }", timeoutSeconds: 120 });
       expect(version.exitCode === 0, said(version));
       expect(/"version":\s*"v0\.21\.8"/.test(version.stdout), `the engine reports: ${version.stdout}`);
-      return `answered in ${((Date.now() - started) / 1000).toFixed(1)} s: ${version.stdout.replace(/\s+/g, " ").trim()}`;
+      return `answered ${startSeconds.toFixed(1)} s after the container started: ${version.stdout.replace(/\s+/g, " ").trim()}`;
     });
 
-    const shell = (code: string, timeoutSeconds = 300) => engine!.cli(["-c", code], { cwd: scratch, timeoutSeconds });
+    const shell = (code: string, timeoutSeconds = 300) => engine.cli(["-c", code], { cwd: scratch, timeoutSeconds });
     const image = `container | import $(host | file ${archive})`;
 
     await runCase("engine lab: a container from an imported archive runs an exec on the engine's CNI network", async () => {
-      expect(engine, "no engine");
       const result = await shell(`${image} | with-exec -- sh -c 'python3 --version; ip -4 -o addr show 2>/dev/null || cat /proc/net/fib_trie | head -20' | stdout`);
       expect(result.exitCode === 0, said(result));
       expect(/Python 3\.11/.test(result.stdout), `no Python: ${result.stdout}`);
@@ -42,7 +50,6 @@ async function main(): Promise<void> {
     });
 
     await runCase("engine lab: an exec with insecure root capabilities gets them (as the module's Docker service)", async () => {
-      expect(engine, "no engine");
       const result = await shell(`${image} | with-exec --insecure-root-capabilities -- sh -c 'grep CapEff /proc/self/status' | stdout`);
       expect(result.exitCode === 0, said(result));
       const effective = BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(result.stdout)?.[1] ?? "0"}`);
@@ -51,7 +58,6 @@ async function main(): Promise<void> {
     });
 
     await runCase("engine lab: a service bound by alias answers another container by that name", async () => {
-      expect(engine, "no engine");
       const service = `${image} | with-exposed-port 8000 | as-service --args python3,-m,http.server,8000`;
       const result = await shell(
         `${image} | with-service-binding web $(${service}) | with-exec -- python3 -c 'import urllib.request; print(urllib.request.urlopen("http://web:8000/").status)' | stdout`,
@@ -60,8 +66,43 @@ async function main(): Promise<void> {
       expect(result.stdout.trim() === "200", `the client got: ${result.stdout}`);
       return `HTTP 200 from the service as "web" (${result.seconds.toFixed(1)} s)`;
     });
+    // The module itself, unchanged, through `dagger functions` and `dagger call` in its folder.
+    const call = (args: string[], timeoutSeconds = 900) => engine.cli(args, { cwd: REPO_ROOT, timeoutSeconds });
+
+    await runCase("engine lab: dagger functions lists the module's functions (the TypeScript runtime loaded the module)", async () => {
+      const result = await call(["functions"], 1200);
+      expect(result.exitCode === 0, said(result));
+      const listed = result.stdout.split("\n").slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean).sort();
+      const expected = Object.keys((await introspectModule()).objects.TrainingOperatorCi!.methods).map(cliName).sort();
+      expect(JSON.stringify(listed) === JSON.stringify(expected), `listed ${listed.join(", ")}; the SDK's introspector finds ${expected.join(", ")}`);
+      return `${listed.join(", ")} (${result.seconds.toFixed(1)} s, the runtime and module loaded cold)`;
+    });
+
+    await runCase("engine lab: frameworks and image-ref answer what the module's code computes here", async () => {
+      const reader = fsReader(REPO_ROOT);
+      const frameworks = await call(["call", "frameworks"]);
+      expect(frameworks.exitCode === 0, said(frameworks));
+      const listing = catalogListing(await loadCatalog(reader));
+      expect(frameworks.stdout.trim() === listing, `the engine listed:\n${frameworks.stdout}\nthe catalog here:\n${listing}`);
+      const imageRef = await call(["call", "image-ref", "--framework", "jax"]);
+      expect(imageRef.exitCode === 0, said(imageRef));
+      const reference = buildPlan(await loadFramework(reader, "jax")).reference;
+      expect(imageRef.stdout.trim() === reference, `the engine computed ${imageRef.stdout.trim()}, this machine ${reference}`);
+      return `${listing.split("\n").length} frameworks (${frameworks.seconds.toFixed(1)} s); ${reference} (${imageRef.seconds.toFixed(1)} s)`;
+    });
+
+    await runCase("engine lab: bad input fails with the module's own message, before any build or cluster", async () => {
+      const unknown = await call(["call", "image-ref", "--framework", "nope"]);
+      expect(unknown.exitCode !== 0, `exit 0 for an unknown framework: ${unknown.stdout}`);
+      expect(/--framework: unknown framework "nope"; available: jax, pytorch, xgboost/.test(plain(unknown.stderr)), said(unknown));
+      const version = await call(["call", "test-jax", "--kubernetes-version", "1.20"]);
+      expect(version.exitCode !== 0, "exit 0 for an unsupported Kubernetes version");
+      expect(/--kubernetes-version: "1\.20" is not supported with --operator v1/.test(plain(version.stderr)), said(version));
+      expect(!/start docker service|build images/.test(plain(version.stderr)), `a step ran: ${said(version)}`);
+      return `unknown framework: exit ${unknown.exitCode} (${unknown.seconds.toFixed(1)} s); Kubernetes 1.20: exit ${version.exitCode} (${version.seconds.toFixed(1)} s), no step ran`;
+    });
   } finally {
-    engine?.stop();
+    engine.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
 }

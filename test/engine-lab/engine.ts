@@ -2,14 +2,29 @@
 // in an image of its own (build/image.sh), run as a container under the lab's Docker, as a
 // user's CLI starts a released one. The real `dagger` CLI reaches it through
 // _EXPERIMENTAL_DAGGER_RUNNER_HOST=docker-container://<name>.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { docker } from "../lab/localRunner.js";
 import { needsRuncLab } from "../lab/environment.js";
 
 export const ENGINE_IMAGE = "lab/dagger-engine:v0.21.8";
 const NAME = "lab-dagger-engine";
+/**
+ * The network the engine shares with the lab's registry and Go proxy (build/sdk.sh), with fixed
+ * addresses: the engine's own DNS does not answer for Docker's container names.
+ */
+const NETWORK = "lab-engine";
+export const REGISTRY = "10.213.77.10:5000";
+const GOPROXY_ADDRESS = "10.213.77.11";
+const GOPROXY_NAME = "lab-goproxy";
+/** The lab's Node image (build/sdk.sh), which runs the go proxy. */
+const NODE_IMAGE = "lab/dagger-node:24.13.1";
+/** Modules dagger's Go SDK runs `go get` on without a version (cmd/codegen/generator/go/generate_typedefs.go). */
+const UNLISTED_MODULES = ["github.com/dagger/querybuilder"];
+const HERE = dirname(fileURLToPath(import.meta.url));
 const STATE_VOLUME = "lab-dagger-state";
 /** Seconds the engine may take to answer its first query. */
 const START_TIMEOUT_SECONDS = 120;
@@ -70,6 +85,37 @@ function runCli(labCache: string, args: string[], options: CliOptions = {}): Pro
   });
 }
 
+/**
+ * The lab's Go module proxy (goproxy/server.mjs) on the engine's network, returned by address,
+ * in front of this machine's: it answers the version queries this machine's proxy refuses for
+ * the modules dagger's Go SDK asks for without a version, with the versions the TypeScript
+ * runtime's go.mod pins.
+ */
+function startGoProxy(work: string): string {
+  try {
+    docker(["rm", "-f", GOPROXY_NAME]);
+  } catch {
+    /* none left */
+  }
+  const upstream = execFileSync("go", ["env", "GOPROXY"], { encoding: "utf8" }).trim().split(/[,|]/)[0]!;
+  const runtimeMod = readFileSync(join(work, "src", "dagger-v0.21.8-no-docs", "sdk", "typescript", "runtime", "go.mod"), "utf8");
+  const latest: Record<string, { version: string; time: string }> = {};
+  for (const module of UNLISTED_MODULES) {
+    const version = new RegExp(`^\\s*${module.replace(/\./g, "\\.")}\\s+(\\S+)`, "m").exec(runtimeMod)?.[1];
+    if (!version) throw new Error(`the TypeScript runtime's go.mod does not require ${module}`);
+    const download = JSON.parse(execFileSync("go", ["mod", "download", "-json", `${module}@${version}`], { encoding: "utf8" })) as { Info: string };
+    const info = JSON.parse(readFileSync(download.Info, "utf8")) as { Time: string };
+    latest[module] = { version, time: info.Time };
+  }
+  docker([
+    "run", "-d", "--name", GOPROXY_NAME, "--network", NETWORK, "--ip", GOPROXY_ADDRESS,
+    "-e", `UPSTREAM=${upstream}`, "-e", `LATEST=${JSON.stringify(latest)}`, "-e", "NODE_OPTIONS=--use-openssl-ca",
+    "-v", `${join(HERE, "goproxy", "server.mjs")}:/goproxy/server.mjs:ro`,
+    "--entrypoint", "node", NODE_IMAGE, "/goproxy/server.mjs",
+  ]);
+  return `http://${GOPROXY_ADDRESS}:8080`;
+}
+
 /** Starts the engine (replacing one an earlier run left) and waits until the CLI gets an answer. */
 export async function startEngine(labCache: string): Promise<Engine> {
   try {
@@ -81,15 +127,33 @@ export async function startEngine(labCache: string): Promise<Engine> {
   // runc-lab drops it, for the engine's container and for the containers the engine runs.
   const runtime = needsRuncLab() ? ["--runtime", "runc-lab"] : [];
   const worker = needsRuncLab() ? ["--oci-worker-binary", "/usr/local/bin/runc-lab"] : [];
-  docker(["run", "-d", "--privileged", ...runtime, "--name", NAME, "-v", `${STATE_VOLUME}:/var/lib/dagger`, ENGINE_IMAGE, ...worker]);
+  // The SDKs' content (build/sdk.sh), where the engine image would carry it, with the digests
+  // that name it; the lab's registry over plain HTTP (engine.json, as a user's mirror would be).
+  const work = join(labCache, "engine");
+  const configFile = join(work, "engine.json");
+  writeFileSync(configFile, JSON.stringify({ registries: { [REGISTRY]: { http: true } } }, null, 2) + "\n");
+  const sdkEnv = readFileSync(join(work, "sdk.env"), "utf8").split("\n").filter(Boolean).flatMap((line) => ["-e", line]);
+  const goproxy = startGoProxy(work);
+  docker([
+    "run", "-d", "--privileged", ...runtime, "--name", NAME, "--network", NETWORK,
+    "-v", `${STATE_VOLUME}:/var/lib/dagger`,
+    "-v", `${join(work, "content")}:/usr/local/share/dagger/content:ro`,
+    "-v", `${configFile}:/etc/dagger/engine.json:ro`,
+    ...sdkEnv,
+    // Passed to the Go SDK's execs (engine/engineutil/executor_spec.go).
+    "-e", `_DAGGER_ENGINE_SYSTEMENV_GOPROXY=${goproxy}`,
+    ENGINE_IMAGE, ...worker,
+  ]);
   const engine: Engine = {
     name: NAME,
     cli: (args, options) => runCli(labCache, args, options),
     stop() {
-      try {
-        docker(["rm", "-f", NAME]);
-      } catch {
-        /* already gone */
+      for (const name of [NAME, GOPROXY_NAME]) {
+        try {
+          docker(["rm", "-f", name]);
+        } catch {
+          /* already gone */
+        }
       }
     },
   };

@@ -1,8 +1,8 @@
 // What Dagger's TypeScript module runtime does to this module, read from the dagger/dagger
-// source. Every value names the file it came from. The engine is pinned at v0.21.9
-// (dagger.json); v0.21.8 is the newest tag in the public mirrors, and the npm 0.21.9 SDK
-// differs from it only in generated client code and version strings. Bumping the engine
-// means re-reading each of these files at the new tag.
+// source. Every value names the file it came from. The module declares engine v0.21.8
+// (dagger.json), the newest tag whose source is public, and the engine lab runs it on an
+// engine built from that source. Bumping the engine means re-reading each of these files at
+// the new tag.
 
 export const SOURCE_TAG = "v0.21.8";
 

@@ -35,6 +35,13 @@ go mod edit \
   -replace "github.com/vito/tuist/teav1=$work/src/vito-tuist-de388bf31342/teav1" \
   -replace "github.com/vito/midterm=$work/src/vito-midterm-3c2add750bea"
 
+# The one engine patch: the Go SDK library version the engine asks `go get` for
+# (core/sdk/go_sdk.go goSDKLibVersion) is a dagger-go-sdk commit, 56bb3042, whose pseudo-version
+# the Go module proxy here refuses; the lab's engine asks for the release tag v0.21.8 instead.
+lib=core/sdk/go_sdk.go
+sed -i 's/goSDKLibVersion = "56bb30426a8462af6f95cfdae6461d0cc796ff50"/goSDKLibVersion = "v0.21.8"/' "$lib"
+grep -q 'goSDKLibVersion = "v0.21.8"' "$lib" || { echo "engine lab: patching $lib failed" >&2; exit 1; }
+
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 # The version dagger's own build links in (toolchains/engine-dev/build/builder.go, cli-dev):
 # the engine and the CLI report v0.21.8, the tag they were built from.
