@@ -27,8 +27,8 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
   const runId = randomUUID();
   const { tools, images, install, jobs, archives, operator } = await prepareRunInputs(source, { ...options, kubernetesMinor: nodeImageMinor(options.nodeImage) });
   const node = localNodeImage(options.nodeImage);
-  await prepareRunData(runId);
-  const service = dockerService(runId, DEFAULT_API_SERVER_PORT);
+  await prepareRunData(runId, options.mirrors);
+  const service = dockerService(runId, DEFAULT_API_SERVER_PORT, options.mirrors);
   const clusterOptions = { name: DEFAULT_CLUSTER_NAME, nodeImage: node.reference, apiServerPort: DEFAULT_API_SERVER_PORT };
   const paths = archives.map((_, i) => `/images/${i}.tar`);
   const nodeArchive = "/images/node.tar";
@@ -36,7 +36,7 @@ export async function clusterShell(source: Directory, options: ClusterShellOptio
     ...install.inputs,
     ...images.map((image, i) => ({ path: `${JOBS_DIR}/${image.entry.name}.yaml`, text: jobs[i]!.yaml })),
     ...archives.map((archive, i) => ({ path: paths[i]!, file: archive.file })),
-    { path: nodeArchive, file: pulledImageArchive(node.pinned, node).file },
+    { path: nodeArchive, file: pulledImageArchive(node.pinned, node, options.mirrors).file },
   ];
   const client = new DaggerRunner(clientContainer(tools, service, runId)).with([{ path: KIND_CONFIG_PATH, text: renderKindConfig(clusterOptions) }, ...inputs]).container;
   const script = interactiveSetupScript({

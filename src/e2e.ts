@@ -42,7 +42,9 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   const recorder = new RunRecorder();
   const runId = randomUUID();
   const nodeImage = localNodeImage(resolveNodeImage(options.nodeImage, options.kubernetesVersion, options.operator));
-  const report = startReport("not deployed", `kind ${KIND_VERSION}, ${nodeImage.pinned.split("@")[0]}`, options.frameworks.map((framework) => ({ framework })), recorder.steps);
+  const { mirrors } = options;
+  const from = mirrors.used ? " (images, binaries and trees from --mirrors)" : "";
+  const report = startReport("not deployed", `kind ${KIND_VERSION}, ${nodeImage.pinned.split("@")[0]}${from}`, options.frameworks.map((framework) => ({ framework })), recorder.steps);
   const frameworks = report.frameworks;
   const record = (step: string, error: unknown) => report.failures.push(failureOf(asStepFailure(step, error)));
   let diagnostics: DiagnosticFiles | undefined;
@@ -57,11 +59,11 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   try {
     // The node image too: pulled by the engine (which enforces its digest) and loaded into
     // this run's dockerd, so the run downloads nothing the engine already holds.
-    const nodeArchive = pulledImageArchive(nodeImage.pinned, nodeImage);
+    const nodeArchive = pulledImageArchive(nodeImage.pinned, nodeImage, mirrors);
     const [node, ...archives] = await recorder.step("build images", () => buildArchives([nodeArchive, ...toBuild]), LIMITS.buildImages);
 
     const concurrency = await recorder.step("preflight", async () => {
-      const facts = parseEngineFacts(await mustExecute(engineFactsProbe(), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
+      const facts = parseEngineFacts(await mustExecute(engineFactsProbe(mirrors), ["sh", "-c", ENGINE_FACTS_SCRIPT], 60));
       const { memory, cpu, operatorCpu } = runDemands(frameworkJobs, install.deployments);
       const problems = preflightProblems(facts, runNeeds(memory, [node!.size, ...archives.map((a) => a.size)], cpu, operatorCpu));
       if (problems.length > 0) throw new Error(`the engine cannot host this run:\n${problems.join("\n")}`);
@@ -70,13 +72,13 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
       return limit;
     }, LIMITS.preflight);
 
-    const service: Service = dockerService(runId, DEFAULT_API_SERVER_PORT);
+    const service: Service = dockerService(runId, DEFAULT_API_SERVER_PORT, mirrors);
     try {
       // Inside the try: a start that times out must not leave dockerd running.
       await recorder.step(
         "start docker service",
         async () => {
-          const pruned = (await prepareRunData(runId)).trim();
+          const pruned = (await prepareRunData(runId, mirrors)).trim();
           if (pruned) recorder.note(pruned);
           await startDockerService(service, runId);
         },
@@ -99,7 +101,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
       record("cluster", error);
     } finally {
       await stopService(service, (l) => recorder.note(l));
-      await removeRunData(runId).catch((error: Error) => recorder.note(`removing this run's Docker data: ${error.message}`));
+      await removeRunData(runId, mirrors).catch((error: Error) => recorder.note(`removing this run's Docker data: ${error.message}`));
     }
   } catch (error) {
     record("e2e", error);

@@ -7,13 +7,14 @@ import type { OperatorImage, OperatorNeeds } from "./catalog/operatorNeeds.js";
 import { archiveAnnotations } from "./cluster/archiveNames.js";
 import type { ImageArchive } from "./exec/runner.js";
 import { directoryReader } from "./moduleSource.js";
+import { NO_MIRRORS, type Mirrors } from "./versions/mirrors.js";
 
 const PIP_CACHE = "/root/.cache/pip";
 
-function applyLayer(container: Container, source: Directory, layer: Layer): Container {
+function applyLayer(container: Container, source: Directory, layer: Layer, mirrors: Mirrors): Container {
   switch (layer.step) {
     case "base":
-      return container.from(layer.image.ref);
+      return container.from(mirrors.image(layer.image.ref));
     case "system-packages":
       return container.withExec(["sh", "-c", aptInstallScript(layer.packages)]);
     case "python-dependencies":
@@ -24,7 +25,7 @@ function applyLayer(container: Container, source: Directory, layer: Layer): Cont
         .withMountedCache(PIP_CACHE, dag.cacheVolume("training-operator-ci-pip"), { sharing: CacheSharingMode.Locked })
         .withEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         .withEnvVariable("PIP_ROOT_USER_ACTION", "ignore")
-        .withExec(pipInstallArgs(layer))
+        .withExec(pipInstallArgs(mirrors.pipIndexes(layer)))
         .withExec(["python", "-m", "pip", "check"])
         .withoutEnvVariable("PIP_ROOT_USER_ACTION")
         .withoutEnvVariable("PIP_DISABLE_PIP_VERSION_CHECK")
@@ -41,9 +42,12 @@ function applyLayer(container: Container, source: Directory, layer: Layer): Cont
   }
 }
 
-/** The framework image, built lazily: nothing runs until something needs its content. */
-export function buildImage(source: Directory, plan: ImagePlan, base: Container = dag.container()): Container {
-  return plan.layers.reduce((c, layer) => applyLayer(c, source, layer), base);
+/**
+ * The framework image, built lazily: nothing runs until something needs its content. Mirrors
+ * change only where the base and the packages come from, never the plan's tag.
+ */
+export function buildImage(source: Directory, plan: ImagePlan, base: Container = dag.container(), mirrors: Mirrors = NO_MIRRORS): Container {
+  return plan.layers.reduce((c, layer) => applyLayer(c, source, layer, mirrors), base);
 }
 
 /** The image as an OCI tarball that carries its full reference (archiveAnnotations). */
@@ -61,15 +65,18 @@ export interface FrameworkImage {
 }
 
 /** Loads a framework from the module source and plans and wires its image. */
-export async function frameworkImage(source: Directory, framework: string, options: PlanOptions = {}): Promise<FrameworkImage> {
+export async function frameworkImage(source: Directory, framework: string, options: PlanOptions = {}, mirrors: Mirrors = NO_MIRRORS): Promise<FrameworkImage> {
   const entry = await loadFramework(directoryReader(source), framework);
   const plan = buildPlan(entry, options);
-  return { entry, plan, container: buildImage(source, plan) };
+  return { entry, plan, container: buildImage(source, plan, dag.container(), mirrors) };
 }
 
-/** An image pulled by the engine (which enforces its digest, if pinned), as a tarball named `name.reference`. */
-export function pulledImageArchive(from: string, name: Pick<ImagePlan, "reference" | "tag">): ImageArchive<File> {
-  return { reference: name.reference, file: imageTarball(dag.container().from(from), name) };
+/**
+ * An image pulled by the engine (which enforces its digest, if pinned), from its mirror if the
+ * run has one, as a tarball named `name.reference`.
+ */
+export function pulledImageArchive(from: string, name: Pick<ImagePlan, "reference" | "tag">, mirrors: Mirrors = NO_MIRRORS): ImageArchive<File> {
+  return { reference: name.reference, file: imageTarball(dag.container().from(mirrors.image(from)), name) };
 }
 
 /** The frameworks' images as named tarballs. */
@@ -78,11 +85,11 @@ export function frameworkArchives(images: FrameworkImage[]): ImageArchive<File>[
 }
 
 /** An image the operator starts: its pinned base plus its files, executable. */
-export function operatorImage(source: Directory, image: OperatorImage, base: Container = dag.container()): Container {
-  return image.files.reduce((c, f) => c.withFile(f.target, source.file(f.path), { permissions: 0o755 }), base.from(image.from.ref));
+export function operatorImage(source: Directory, image: OperatorImage, base: Container = dag.container(), mirrors: Mirrors = NO_MIRRORS): Container {
+  return image.files.reduce((c, f) => c.withFile(f.target, source.file(f.path), { permissions: 0o755 }), base.from(mirrors.image(image.from.ref)));
 }
 
 /** Images the operator starts for the frameworks' jobs, named as the flags expect. */
-export function operatorArchives(source: Directory, needs: OperatorNeeds): ImageArchive<File>[] {
-  return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(operatorImage(source, image), image) }));
+export function operatorArchives(source: Directory, needs: OperatorNeeds, mirrors: Mirrors = NO_MIRRORS): ImageArchive<File>[] {
+  return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(operatorImage(source, image, dag.container(), mirrors), image) }));
 }

@@ -7,11 +7,17 @@ import { object, func, type Container, type Directory, type File } from "@dagger
 import { catalogListing, loadCatalog, resolveFrameworks } from "./catalog/loader.js";
 import { resolveNodeImage } from "./cluster/kindConfig.js";
 import { parseOperatorLine } from "./versions/lines.js";
+import { NO_MIRRORS, parseMirrorFile, type Mirrors } from "./versions/mirrors.js";
 import { clusterShell } from "./clusterShell.js";
 import { runE2e } from "./e2e.js";
 import { E2eRun } from "./e2eRun.js";
 import { frameworkImage, imageTarball } from "./images.js";
 import { directoryReader, moduleSource } from "./moduleSource.js";
+
+/** The run's mirrors: the file's, checked (a bad entry is an error naming it), or none. */
+async function mirrorsFrom(file?: File): Promise<Mirrors> {
+  return file ? parseMirrorFile(await file.contents()) : NO_MIRRORS;
+}
 
 /**
  * Kubeflow Training Operator end-to-end tests in Kind: framework images, cluster, operator, jobs.
@@ -32,10 +38,11 @@ export class TrainingOperatorCi {
    * @param framework Catalog entry to build, e.g. "jax" (list them with `frameworks`).
    * @param tag Image tag. Empty: a hash of exactly the image's inputs, so different content never shares a tag. "latest" is refused.
    * @param revision VCS revision to record in the org.opencontainers.image.revision label (not part of the tag).
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func()
-  async image(framework = "jax", tag = "", revision = ""): Promise<Container> {
-    return (await frameworkImage(moduleSource(), framework, { tag, revision })).container;
+  async image(framework = "jax", tag = "", revision = "", mirrors?: File): Promise<Container> {
+    return (await frameworkImage(moduleSource(), framework, { tag, revision }, await mirrorsFrom(mirrors))).container;
   }
 
   /**
@@ -44,10 +51,11 @@ export class TrainingOperatorCi {
    * @param framework Catalog entry to build, e.g. "jax" (list them with `frameworks`).
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param revision VCS revision to record in the org.opencontainers.image.revision label (not part of the tag).
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func()
-  async tarball(framework = "jax", tag = "", revision = ""): Promise<File> {
-    const { container, plan } = await frameworkImage(moduleSource(), framework, { tag, revision });
+  async tarball(framework = "jax", tag = "", revision = "", mirrors?: File): Promise<File> {
+    const { container, plan } = await frameworkImage(moduleSource(), framework, { tag, revision }, await mirrorsFrom(mirrors));
     return imageTarball(container, plan);
   }
 
@@ -70,10 +78,11 @@ export class TrainingOperatorCi {
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
-  async testJax(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = ""): Promise<string> {
-    return (await this.test("jax", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator)).check();
+  async testJax(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<string> {
+    return (await this.test("jax", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator, mirrors)).check();
   }
 
   /**
@@ -84,10 +93,11 @@ export class TrainingOperatorCi {
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
-  async testPytorch(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = ""): Promise<string> {
-    return (await this.test("pytorch", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator)).check();
+  async testPytorch(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<string> {
+    return (await this.test("pytorch", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator, mirrors)).check();
   }
 
   /**
@@ -98,10 +108,11 @@ export class TrainingOperatorCi {
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
-  async testXgboost(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = ""): Promise<string> {
-    return (await this.test("xgboost", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator)).check();
+  async testXgboost(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<string> {
+    return (await this.test("xgboost", tag, "", operatorSource, buildOperator, "", kubernetesVersion, operator, mirrors)).check();
   }
 
   /**
@@ -115,6 +126,7 @@ export class TrainingOperatorCi {
    * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async test(
@@ -126,6 +138,7 @@ export class TrainingOperatorCi {
     nodeImage = "",
     kubernetesVersion = "",
     operator = "",
+    mirrors?: File,
   ): Promise<E2eRun> {
     const line = parseOperatorLine(operator);
     const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework);
@@ -138,6 +151,7 @@ export class TrainingOperatorCi {
       buildOperator,
       nodeImage,
       kubernetesVersion,
+      mirrors: await mirrorsFrom(mirrors),
       reportCommand: `dagger call test --framework ${frameworks.join(",")} --operator ${line} [the same arguments] report -o ./e2e-report`,
     });
     return new E2eRun(outcome.report.ok, outcome.summary, outcome.message, outcome.reportDir);
@@ -152,9 +166,10 @@ export class TrainingOperatorCi {
    * @param nodeImage Kind node image, pinned by digest. Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
-  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = ""): Promise<Container> {
+  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<Container> {
     const line = parseOperatorLine(operator);
     return clusterShell(moduleSource(), {
       frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework),
@@ -162,6 +177,7 @@ export class TrainingOperatorCi {
       operatorSource,
       buildOperator,
       nodeImage: resolveNodeImage(nodeImage, kubernetesVersion, line),
+      mirrors: await mirrorsFrom(mirrors),
     });
   }
 }

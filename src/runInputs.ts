@@ -13,6 +13,7 @@ import { planDaggerOperatorInstall, prepareOperator, type DaggerOperatorInstall,
 import type { OperatorInstall } from "./operator/install.js";
 import type { OperatorLine } from "./versions/lines.js";
 import type { RuntimeNeed } from "./operator/trainer.js";
+import type { Mirrors } from "./versions/mirrors.js";
 
 export interface RunInputOptions {
   frameworks: string[];
@@ -24,6 +25,8 @@ export interface RunInputOptions {
   buildOperator: boolean;
   /** The Kind node's Kubernetes minor, e.g. "1.34": the tools get the kubectl of that minor. */
   kubernetesMinor: string | undefined;
+  /** Where the run takes its images, binaries, git trees and packages (--mirrors). */
+  mirrors: Mirrors;
 }
 
 export interface RunInputs {
@@ -56,17 +59,18 @@ export function trainerRuntimes(entries: CatalogEntry[], argument = "framework")
 
 /** Loads and checks everything a run needs; bad input fails here, before anything is built. */
 export async function prepareRunInputs(source: Directory, options: RunInputOptions): Promise<RunInputs> {
-  const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision })));
+  const { mirrors } = options;
+  const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }, mirrors)));
   const entries = images.map((i) => i.entry);
   const v1 = options.operator === "v1";
   // The frameworks' operator needs (flags, init images) are the v1 operator's; Trainer v2 has none.
   const needs = v1 ? operatorNeeds(entries) : { flags: [], images: [] };
   const runtimes = v1 ? [] : trainerRuntimes(entries);
-  const operator = await prepareOperator(options.operator, options.operatorSource, options.buildOperator);
-  const tools = await toolsContainer(options.kubernetesMinor);
+  const operator = await prepareOperator(options.operator, options.operatorSource, options.buildOperator, mirrors);
+  const tools = await toolsContainer(options.kubernetesMinor, mirrors);
   // Rendered in the tools container, without the Docker service, so dockerd starts only when a cluster is wanted.
-  const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes });
+  const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes }, mirrors);
   const jobs = images.map((image) => runJobFor(image.entry, image.plan.reference, install));
-  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs), ...install.images];
+  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs, mirrors), ...install.images];
   return { tools, images, needs, operator, install, jobs, archives };
 }

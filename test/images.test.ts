@@ -7,6 +7,7 @@ import { loadFramework } from "../src/catalog/loader.js";
 import { buildPlan, REQUIREMENTS_MOUNT } from "../src/catalog/plan.js";
 import { operatorNeeds } from "../src/catalog/operatorNeeds.js";
 import { buildImage, operatorImage } from "../src/images.js";
+import { parseMirrorFile, PYPI_INDEX } from "../src/versions/mirrors.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 
 type Call = { method: string; args: unknown[] };
@@ -84,5 +85,35 @@ describe("operatorImage (the PyTorchJob init container's image)", () => {
     expect(recorded[1]!.args[0]).toBe("/usr/local/bin/nslookup");
     expect(fileArgs(recorded[1]!)).toEqual(["frameworks/pytorch/operator/nslookup"]);
     expect(recorded[1]!.args[2]).toEqual({ permissions: 0o755 });
+  });
+});
+
+describe("with a mirror file", () => {
+  const MIRROR = `registry.internal:5000/python@sha256:${"c".repeat(64)}`;
+  let mirrored: Call[];
+  let plain: Call[];
+  beforeAll(async () => {
+    const pytorch = await loadFramework(fsReader(REPO_ROOT), "pytorch");
+    const plan = buildPlan(pytorch, { tag: "t" });
+    const base = plan.layers.find((l) => l.step === "base")!;
+    const mirrors = parseMirrorFile(
+      `images:\n  "${base.step === "base" ? base.image.ref : ""}": ${MIRROR}\npipIndexes:\n  ${PYPI_INDEX}: http://pypi.internal/simple\n  https://download.pytorch.org/whl/cpu: http://pypi.internal/torch-cpu\n`,
+    );
+    mirrored = [];
+    buildImage(source, plan, recorder(mirrored), mirrors);
+    plain = [];
+    buildImage(source, plan, recorder(plain));
+  });
+
+  it("takes the base from its mirror and installs from the mirrored indexes, PyPI's included", () => {
+    expect(mirrored[0]).toEqual({ method: "from", args: [MIRROR] });
+    const install = mirrored.find((c) => c.method === "withExec" && (c.args[0] as string[]).includes("install"))!.args[0] as string[];
+    expect(install.join(" ")).toContain("--index-url http://pypi.internal/torch-cpu --extra-index-url http://pypi.internal/simple");
+    expect(install.join(" ")).not.toMatch(/pypi\.org|download\.pytorch\.org/);
+  });
+
+  it("changes nothing else: the same steps, files and labels as without it", () => {
+    const rest = (calls: Call[]) => calls.filter((c) => c.method !== "from" && !(c.method === "withExec" && (c.args[0] as string[]).includes("install")));
+    expect(JSON.stringify(rest(mirrored))).toBe(JSON.stringify(rest(plain)));
   });
 });

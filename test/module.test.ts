@@ -14,19 +14,19 @@ beforeAll(async () => {
 /** name -> [argument name, default value as the CLI shows it] in declaration order, and return type. */
 const EXPECTED: Record<string, { args: [string, unknown][]; returns: string; cache?: string }> = {
   frameworks: { args: [], returns: "STRING_KIND" },
-  image: { args: [["framework", "jax"], ["tag", ""], ["revision", ""]], returns: "Container" },
-  tarball: { args: [["framework", "jax"], ["tag", ""], ["revision", ""]], returns: "File" },
+  image: { args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["mirrors", undefined]], returns: "Container" },
+  tarball: { args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["mirrors", undefined]], returns: "File" },
   imageRef: { args: [["framework", "jax"], ["tag", ""]], returns: "STRING_KIND" },
-  testJax: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""]], returns: "STRING_KIND", cache: "never" },
-  testPytorch: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""]], returns: "STRING_KIND", cache: "never" },
-  testXgboost: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""]], returns: "STRING_KIND", cache: "never" },
+  testJax: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]], returns: "STRING_KIND", cache: "never" },
+  testPytorch: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]], returns: "STRING_KIND", cache: "never" },
+  testXgboost: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]], returns: "STRING_KIND", cache: "never" },
   test: {
-    args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""], ["kubernetesVersion", ""], ["operator", ""]],
+    args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]],
     returns: "E2eRun",
     cache: "never",
   },
   cluster: {
-    args: [["framework", "jax"], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""], ["kubernetesVersion", ""], ["operator", ""]],
+    args: [["framework", "jax"], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]],
     returns: "Container",
     cache: "never",
   },
@@ -75,6 +75,13 @@ describe("module", () => {
   it("needs no argument for the main job", () => {
     const testJax = functions.testJax!;
     expect(Object.values(testJax.arguments).every((a) => a.isOptional || a.defaultValue !== undefined)).toBe(true);
+  });
+
+  it("takes a mirror file, optional, wherever a run fetches from outside", () => {
+    for (const name of ["image", "tarball", "testJax", "testPytorch", "testXgboost", "test", "cluster"]) {
+      expect(functions[name]!.arguments.mirrors, name).toMatchObject({ isOptional: true, type: { kind: "OBJECT_KIND", name: "File" } });
+      expect(functions[name]!.arguments.mirrors!.description, name).toMatch(/images by digest, binaries by sha256/);
+    }
   });
 
   it("makes the operator source optional wherever it is taken", () => {

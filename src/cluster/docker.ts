@@ -9,6 +9,7 @@ import { shellCommand } from "../exec/shell.js";
 import { asExecResult, mustExecute } from "./daggerRunner.js";
 import { DOCKER_HOST_ALIAS, DOCKER_PORT } from "./kindConfig.js";
 import { archOf, DIND_IMAGE, kindBinary, kubectlBinary, type PinnedBinary } from "../versions/pins.js";
+import { NO_MIRRORS, type Mirrors } from "../versions/mirrors.js";
 import { clientEnvironment, dockerdArgs } from "./serviceSpec.js";
 
 /**
@@ -19,9 +20,12 @@ function withDockerRuns(container: Container): Container {
   return container.withMountedCache(DOCKER_RUNS_DIR, dag.cacheVolume("training-operator-ci-docker-runs"), { sharing: CacheSharingMode.Shared });
 }
 
+/** docker:dind, or its mirror. */
+const dind = (mirrors: Mirrors) => dag.container().from(mirrors.image(DIND_IMAGE));
+
 /** dockerd with TLS off on 2375, its data in this run's own folder. */
-export function dockerService(runId: string, apiServerPort: number): Service {
-  return withDockerRuns(dag.container().from(DIND_IMAGE))
+export function dockerService(runId: string, apiServerPort: number, mirrors: Mirrors = NO_MIRRORS): Service {
+  return withDockerRuns(dind(mirrors))
     .withEnvVariable("DOCKER_TLS_CERTDIR", "")
     .withEnvVariable("E2E_RUN_ID", runId)
     .withExposedPort(DOCKER_PORT) // health check: the service is up once dockerd listens
@@ -48,24 +52,26 @@ export async function startDockerService(service: Service, runId: string): Promi
 }
 
 /** A container on the Docker data volume, not bound to any service: for preflight and cleanup. */
-function dockerRunsShell(): Container {
-  return withDockerRuns(dag.container().from(DIND_IMAGE));
+function dockerRunsShell(mirrors: Mirrors): Container {
+  return withDockerRuns(dind(mirrors));
 }
 
 /** Seconds the scripts on the Docker data volume may take (removing a run's images and node). */
 const RUN_DATA_TIMEOUT_SECONDS = 300;
 
 /** Creates this run's data folder and removes those no dockerd uses any more; returns what it did. */
-export function prepareRunData(runId: string): Promise<string> {
-  return mustExecute(dockerRunsShell(), ["sh", "-c", prepareRunDataScript(runId)], RUN_DATA_TIMEOUT_SECONDS);
+export function prepareRunData(runId: string, mirrors: Mirrors = NO_MIRRORS): Promise<string> {
+  return mustExecute(dockerRunsShell(mirrors), ["sh", "-c", prepareRunDataScript(runId)], RUN_DATA_TIMEOUT_SECONDS);
 }
 
 /** Removes this run's data folder; call once its dockerd has stopped. */
-export async function removeRunData(runId: string): Promise<void> {
-  await mustExecute(dockerRunsShell(), ["sh", "-c", removeRunDataScript(runId)], RUN_DATA_TIMEOUT_SECONDS);
+export async function removeRunData(runId: string, mirrors: Mirrors = NO_MIRRORS): Promise<void> {
+  await mustExecute(dockerRunsShell(mirrors), ["sh", "-c", removeRunDataScript(runId)], RUN_DATA_TIMEOUT_SECONDS);
 }
 
-function pinnedFile(binary: PinnedBinary) {
+/** A pinned download (from its mirror, checked against the mirror's sha256, if the run has one). */
+function pinnedFile(pinned: PinnedBinary, mirrors: Mirrors) {
+  const binary = mirrors.binary(pinned);
   return dag.http(binary.url, { checksum: `sha256:${binary.sha256}`, name: binary.name, permissions: 0o755 });
 }
 
@@ -73,13 +79,11 @@ function pinnedFile(binary: PinnedBinary) {
  * docker CLI (from the same pinned image), kind and the kubectl of the node's Kubernetes minor;
  * no cluster attached (e.g. for `kubectl kustomize`).
  */
-export async function toolsContainer(kubernetesMinor: string | undefined): Promise<Container> {
+export async function toolsContainer(kubernetesMinor: string | undefined, mirrors: Mirrors = NO_MIRRORS): Promise<Container> {
   const arch = archOf(await dag.defaultPlatform());
-  return dag
-    .container()
-    .from(DIND_IMAGE)
-    .withFile("/usr/local/bin/kind", pinnedFile(kindBinary(arch)), { permissions: 0o755 })
-    .withFile("/usr/local/bin/kubectl", pinnedFile(kubectlBinary(arch, kubernetesMinor)), { permissions: 0o755 })
+  return dind(mirrors)
+    .withFile("/usr/local/bin/kind", pinnedFile(kindBinary(arch), mirrors), { permissions: 0o755 })
+    .withFile("/usr/local/bin/kubectl", pinnedFile(kubectlBinary(arch, kubernetesMinor), mirrors), { permissions: 0o755 })
     .withWorkdir("/e2e");
 }
 
@@ -89,8 +93,8 @@ export function clientContainer(tools: Container, service: Service, runId: strin
 }
 
 /** A throwaway container that reports the engine's memory and the disk under the Docker data volume. */
-export function engineFactsProbe(): Container {
-  return dockerRunsShell();
+export function engineFactsProbe(mirrors: Mirrors = NO_MIRRORS): Container {
+  return dockerRunsShell(mirrors);
 }
 
 export const ENGINE_FACTS_SCRIPT = [

@@ -5,6 +5,7 @@ import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { parseTaggedReference } from "../catalog/reference.js";
 import { DaggerRunner, type DaggerHandle } from "../cluster/daggerRunner.js";
 import type { ImageArchive } from "../exec/runner.js";
+import { NO_MIRRORS, type Mirrors } from "../versions/mirrors.js";
 import { JOBSET, type PinnedTree } from "../versions/pins.js";
 import { imageTarball, pulledImageArchive } from "../images.js";
 import { planOperatorInstall, planTrainerInstall, type OperatorInstall, type TrainerChanges } from "./install.js";
@@ -33,20 +34,24 @@ export interface PreparedOperator {
   image?: ImageArchive<File> & { name: string; tag: string };
 }
 
-/** A release tree at its pinned commit, refused if its tag no longer names that commit. */
-async function pinnedTree(pin: PinnedTree): Promise<Directory> {
-  const repository = dag.git(pin.repository);
+/**
+ * A release tree at its pinned commit, from the repository or its mirror, refused if its tag
+ * there no longer names that commit.
+ */
+async function pinnedTree(pin: PinnedTree, mirrors: Mirrors): Promise<Directory> {
+  const url = mirrors.git(pin.repository);
+  const repository = dag.git(url);
   const commit = await repository.tag(pin.tag).commit();
-  if (commit !== pin.commit) throw new Error(`${pin.repository} tag ${pin.tag} is now commit ${commit}, not the pinned ${pin.commit}; refusing a moved tag`);
+  if (commit !== pin.commit) throw new Error(`${url} tag ${pin.tag} is now commit ${commit}, not the pinned ${pin.commit}; refusing a moved tag`);
   return repository.commit(pin.commit).tree();
 }
 
 const isFile = (tree: Directory, path: string) => tree.exists(path, { expectedType: ExistsType.RegularType });
 
 /** Checks the tree of the chosen line and, with `build`, wires the operator image build (lazily). */
-export async function prepareOperator(line: OperatorLine, source: Directory | undefined, build: boolean): Promise<PreparedOperator> {
+export async function prepareOperator(line: OperatorLine, source: Directory | undefined, build: boolean, mirrors: Mirrors = NO_MIRRORS): Promise<PreparedOperator> {
   const { release } = LINE_RELEASES[line];
-  const tree = source ?? (await pinnedTree(release));
+  const tree = source ?? (await pinnedTree(release, mirrors));
   const [v1Overlay, manager, runtimes, jobsetFile, v1Dockerfile, v2Dockerfile] = await Promise.all([
     isFile(tree, `${STANDALONE_OVERLAY}/kustomization.yaml`),
     isFile(tree, `${MANAGER_OVERLAY}/kustomization.yaml`),
@@ -75,7 +80,7 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
       throw new ArgumentError("operator-source", (error as Error).message);
     }
     // Another release than the pinned one comes from a tree under test: taken by its tag.
-    jobset = version === JOBSET.tag ? await pinnedTree(JOBSET) : dag.git(JOBSET.repository).tag(version).tree();
+    jobset = version === JOBSET.tag ? await pinnedTree(JOBSET, mirrors) : dag.git(mirrors.git(JOBSET.repository)).tag(version).tree();
     jobsetNote = `, JobSet ${version} manifests from its own tree${version === JOBSET.tag ? "" : " (tag from the tree, not pinned by commit)"}`;
     // The TrainJobs run on these ClusterTrainingRuntimes as applied: no derived runtime.
     jobsetNote += `, runtimes from ${runtimesDir(!!source)}${source ? " (validated by the tree's webhook)" : ""}`;
@@ -106,6 +111,7 @@ export async function planDaggerOperatorInstall(
   tools: Container,
   operator: PreparedOperator,
   needs: { flags: string[]; runtimes: TrainerChanges["runtimes"] },
+  mirrors: Mirrors = NO_MIRRORS,
 ): Promise<DaggerOperatorInstall> {
   const runner = new DaggerRunner(tools);
   let install: OperatorInstall<DaggerHandle>;
@@ -122,15 +128,15 @@ export async function planDaggerOperatorInstall(
   }
   // The operator's own Deployment comes first: with --build-operator it runs the built image.
   const images = install.deployments.flatMap((d, i) => {
-    const image = i === 0 && operator.image ? operator.image : releasedImage(d.image);
+    const image = i === 0 && operator.image ? operator.image : releasedImage(d.image, mirrors);
     return image ? [image] : [];
   });
   return { ...install, images };
 }
 
 /** An image the manifests name by tag, pulled by the engine (and cached there) rather than by the node. */
-function releasedImage(reference: string): ImageArchive<File> | undefined {
+function releasedImage(reference: string, mirrors: Mirrors): ImageArchive<File> | undefined {
   const parsed = parseTaggedReference(reference);
   if (typeof parsed === "string") return undefined; // by digest (or untagged): left to the node
-  return pulledImageArchive(reference, { reference: parsed.ref, tag: parsed.tag });
+  return pulledImageArchive(reference, { reference: parsed.ref, tag: parsed.tag }, mirrors);
 }

@@ -2,7 +2,7 @@
 // real `dagger` CLI, proving the engine features the module's Dagger layer stands on (its
 // Docker service is a privileged service bound by alias; its images and archives are imported
 // and exported files). Ends with `N passed, N failed`; exits 0 only if all passed.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fsReader } from "../../src/catalog/fsReader.js";
@@ -13,7 +13,8 @@ import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { introspectModule } from "../helpers/introspect.js";
 import { docker } from "../lab/localRunner.js";
 import { expect, finish, LAB_CACHE, results, runCase } from "../lab/harness.js";
-import { startEngine, type CliResult, type Engine } from "./engine.js";
+import { stringify } from "yaml";
+import { pushToLabRegistry, startEngine, type CliResult, type Engine } from "./engine.js";
 
 /** The image the cases run in: the lab's Python base (Debian's Python 3.11), as a docker archive. */
 const CASE_IMAGE = "lab/python:3.11-bookworm";
@@ -91,15 +92,41 @@ async function main(): Promise<void> {
       return `${listing.split("\n").length} frameworks (${frameworks.seconds.toFixed(1)} s); ${reference} (${imageRef.seconds.toFixed(1)} s)`;
     });
 
+    await runCase("engine lab: tarball builds the JAX image from a mirror file, and docker load names it as the module promises", async () => {
+      const jax = await loadFramework(fsReader(REPO_ROOT), "jax");
+      const plan = buildPlan(jax);
+      const base = plan.layers.find((l) => l.step === "base");
+      expect(base?.step === "base", "the plan has no base layer");
+      // The base the module pins, mirrored to the lab's stand-in for it (the lab's Python image
+      // in the lab's registry); the packages come from PyPI as in a user's run.
+      const mirrorFile = join(scratch, "mirrors.yaml");
+      writeFileSync(mirrorFile, stringify({ images: { [base.image.ref]: pushToLabRegistry(CASE_IMAGE, "dagger-lab/python:3.11-bookworm") } }));
+      const out = join(scratch, "jax.tar");
+      const result = await call(["call", "tarball", "--framework", "jax", "--mirrors", mirrorFile, "export", "--path", out], 1800);
+      expect(result.exitCode === 0, said(result));
+      const loaded = docker(["load", "-i", out]).trim();
+      const named = loaded.replace(/^Loaded image: /, "");
+      expect(`docker.io/${named}` === plan.reference, `docker load says "${loaded}", the plan names ${plan.reference}`);
+      const python = docker(["run", "--rm", "--entrypoint", "python", plan.reference, "-c", "import jax; print(jax.__version__)"]).trim();
+      expect(python === "0.10.2", `jax in the image: ${python}`);
+      docker(["rmi", plan.reference]);
+      return `${loaded}, jax ${python} inside (${result.seconds.toFixed(1)} s)`;
+    });
+
     await runCase("engine lab: bad input fails with the module's own message, before any build or cluster", async () => {
       const unknown = await call(["call", "image-ref", "--framework", "nope"]);
       expect(unknown.exitCode !== 0, `exit 0 for an unknown framework: ${unknown.stdout}`);
       expect(/--framework: unknown framework "nope"; available: jax, pytorch, xgboost/.test(plain(unknown.stderr)), said(unknown));
+      const mirrors = join(scratch, "bad-mirrors.yaml");
+      writeFileSync(mirrors, "images:\n  alpine:3.22.6: registry.internal/alpine:3.22.6\n");
+      const badMirror = await call(["call", "tarball", "--framework", "jax", "--mirrors", mirrors]);
+      expect(badMirror.exitCode !== 0, "exit 0 for a mirror file with an unpinned image");
+      expect(/--mirrors: images\["alpine:3\.22\.6"\]: must be pinned by digest/.test(plain(badMirror.stderr)), said(badMirror));
       const version = await call(["call", "test-jax", "--kubernetes-version", "1.20"]);
       expect(version.exitCode !== 0, "exit 0 for an unsupported Kubernetes version");
       expect(/--kubernetes-version: "1\.20" is not supported with --operator v1/.test(plain(version.stderr)), said(version));
       expect(!/start docker service|build images/.test(plain(version.stderr)), `a step ran: ${said(version)}`);
-      return `unknown framework: exit ${unknown.exitCode} (${unknown.seconds.toFixed(1)} s); Kubernetes 1.20: exit ${version.exitCode} (${version.seconds.toFixed(1)} s), no step ran`;
+      return `unknown framework: exit ${unknown.exitCode} (${unknown.seconds.toFixed(1)} s); unpinned mirror: exit ${badMirror.exitCode}; Kubernetes 1.20: exit ${version.exitCode} (${version.seconds.toFixed(1)} s), no step ran`;
     });
   } finally {
     engine.stop();

@@ -116,6 +116,18 @@ function startGoProxy(work: string): string {
   return `http://${GOPROXY_ADDRESS}:8080`;
 }
 
+/**
+ * Pushes an image of the lab's Docker to the lab's registry (through its published port) and
+ * returns its reference as the engine pulls it, pinned by digest.
+ */
+export function pushToLabRegistry(image: string, name: string): string {
+  const local = `127.0.0.1:5000/${name}`;
+  docker(["tag", image, local]);
+  const digest = /digest: (sha256:[0-9a-f]{64})/.exec(docker(["push", local]))?.[1];
+  if (!digest) throw new Error(`pushing ${image} to the lab's registry gave no digest`);
+  return `${REGISTRY}/${name}@${digest}`;
+}
+
 /** Starts the engine (replacing one an earlier run left) and waits until the CLI gets an answer. */
 export async function startEngine(labCache: string): Promise<Engine> {
   try {
