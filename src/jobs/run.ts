@@ -7,7 +7,7 @@ import type { KindCluster } from "../cluster/kind.js";
 import { FailureWithLog, sleep } from "../exec/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
-import { jobsStatusProblem, jobState, mergeLists, podEnds, podNames, restartedPods, restartProblem, type JobState } from "./status.js";
+import { jobsStatusProblem, jobState, listRestartProblem, mergeLists, podEnds, podNames, restartedPods, type JobState } from "./status.js";
 
 export interface JobOutcome {
   state: JobState;
@@ -150,7 +150,7 @@ async function awaitPodEnds(
     const ends = podEnds(latest);
     if (ends.failed.length > 0) return { listJson: latest, problem: `${job.kind} ${job.name} succeeded but pod(s) failed: ${ends.failed.join(", ")}` };
     // A retry must not hide a flake: a job that needed a restart to succeed fails.
-    const restarted = job.failOnRestart ? restartProblem(JSON.parse(latest).items.filter((i: { kind?: string }) => i.kind === "Pod")) : undefined;
+    const restarted = job.failOnRestart ? listRestartProblem(latest) : undefined;
     if (restarted) return { listJson: latest, problem: `${job.kind} ${job.name} succeeded only after a restart: ${restarted}` };
     const jobs = job.jobsStatus ? jobsStatusProblem(latest, job.kind, job.name, job.jobsStatus) : undefined;
     if (ends.running.length === 0 && !jobs) return { listJson: latest };

@@ -102,6 +102,11 @@ export function restartProblem(pods: Item[]): string | undefined {
   return undefined;
 }
 
+/** restartProblem over the pods of a `kubectl get ... -o json` list. */
+export function listRestartProblem(listJson: string): string | undefined {
+  return restartProblem(((JSON.parse(listJson) as { items?: Item[] }).items ?? []).filter((i) => i.kind === "Pod"));
+}
+
 /** Pods whose containers restarted, by name (their earlier logs are read with --previous). */
 export function restartedPods(listJson: string): string[] {
   const pods = ((JSON.parse(listJson) as { items?: Item[] }).items ?? []).filter((i) => i.kind === "Pod");

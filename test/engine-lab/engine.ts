@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { docker } from "../lab/localRunner.js";
+import { docker, removeContainers } from "../lab/localRunner.js";
 import { needsRuncLab } from "../lab/environment.js";
 
 export const ENGINE_IMAGE = "lab/dagger-engine:v0.21.8";
@@ -92,11 +92,7 @@ function runCli(labCache: string, args: string[], options: CliOptions = {}): Pro
  * runtime's go.mod pins.
  */
 function startGoProxy(work: string): string {
-  try {
-    docker(["rm", "-f", GOPROXY_NAME]);
-  } catch {
-    /* none left */
-  }
+  removeContainers(GOPROXY_NAME);
   const upstream = execFileSync("go", ["env", "GOPROXY"], { encoding: "utf8" }).trim().split(/[,|]/)[0]!;
   const runtimeMod = readFileSync(join(work, "src", "dagger-v0.21.8-no-docs", "sdk", "typescript", "runtime", "go.mod"), "utf8");
   const latest: Record<string, { version: string; time: string }> = {};
@@ -130,11 +126,7 @@ export function pushToLabRegistry(image: string, name: string): string {
 
 /** Starts the engine (replacing one an earlier run left) and waits until the CLI gets an answer. */
 export async function startEngine(labCache: string): Promise<Engine> {
-  try {
-    docker(["rm", "-f", NAME]);
-  } catch {
-    /* none left */
-  }
+  removeContainers(NAME);
   // Privileged, as the CLI starts a released engine; where the sandbox lacks CAP_SYS_RESOURCE,
   // runc-lab drops it, for the engine's container and for the containers the engine runs.
   const runtime = needsRuncLab() ? ["--runtime", "runc-lab"] : [];
@@ -159,15 +151,7 @@ export async function startEngine(labCache: string): Promise<Engine> {
   const engine: Engine = {
     name: NAME,
     cli: (args, options) => runCli(labCache, args, options),
-    stop() {
-      for (const name of [NAME, GOPROXY_NAME]) {
-        try {
-          docker(["rm", "-f", name]);
-        } catch {
-          /* already gone */
-        }
-      }
-    },
+    stop: () => removeContainers(NAME, GOPROXY_NAME),
   };
   const deadline = Date.now() + START_TIMEOUT_SECONDS * 1000;
   let last: CliResult | undefined;

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript } from "../../src/cluster/dockerData.js";
 import { DOCKER_HOST_ALIAS } from "../../src/cluster/kindConfig.js";
 import { clientEnvironment, dockerdArgs } from "../../src/cluster/serviceSpec.js";
-import { docker, LocalRunner } from "./localRunner.js";
+import { docker, LocalRunner, removeContainers } from "./localRunner.js";
 
 /** The lab's network; a second environment beside the first needs one of its own (both answer to "docker"). */
 export const NETWORK = "lab-e2e";
@@ -40,7 +40,7 @@ function onDataVolume(script: string): string {
 /** Removes lab containers an earlier run left behind (one killed before it could dispose them). */
 export function removeLeftovers(): void {
   const names = docker(["ps", "--all", "--filter", "name=lab-docker-", "--filter", "name=lab-client-", "--format", "{{.Names}}"]).split("\n").filter(Boolean);
-  for (const name of names) docker(["rm", "-f", "-v", name]);
+  removeContainers(...names);
   if (names.length > 0) console.log(`lab: removed containers an earlier run left: ${names.join(", ")}`);
 }
 
@@ -79,13 +79,7 @@ export function startEnvironment(network: string = NETWORK): LabEnvironment {
     dispose() {
       if (disposed) return;
       disposed = true;
-      for (const name of [clientName, service]) {
-        try {
-          docker(["rm", "-f", "-v", name]);
-        } catch {
-          /* already gone */
-        }
-      }
+      removeContainers(clientName, service);
       onDataVolume(removeRunDataScript(runId));
     },
   };

@@ -17,6 +17,17 @@ export function docker(args: string[], input?: string): string {
   return result.stdout;
 }
 
+/** Removes containers (and their anonymous volumes) if they exist. */
+export function removeContainers(...names: string[]): void {
+  for (const name of names) {
+    try {
+      docker(["rm", "-f", "-v", name]);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
 function execIn(container: string, argv: string[], options: RunOptions): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("docker", ["exec", "-i", container, ...bounded(options.timeoutSeconds, argv)], { stdio: ["pipe", "pipe", "pipe"] });
