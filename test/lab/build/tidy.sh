@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Keeps the lab's disk use bounded between runs: a rebuilt lab image leaves its predecessor
+# untagged, and an image's archive (named by the image ID, test/lab/frameworkImages.ts) outlives
+# the image. Removes only what the lab made (untagged images with the lab.recipe label, archives
+# of images gone from Docker), then fails with a clear message when less than LAB_MIN_FREE_GIB
+# (default 15: the largest case's peak, docs/lab.md) is free where the lab writes.
+set -euo pipefail
+: "${LAB_CACHE:?}" "${DOCKER_HOST:?}"
+
+docker image prune -f --filter label=lab.recipe >/dev/null
+
+archives="$LAB_CACHE/archives"
+if [ -d "$archives" ]; then
+  ids=$(docker images -q --no-trunc | sed 's/^sha256://' | cut -c1-24 | sort -u)
+  for f in "$archives"/*.tar "$archives"/*.partial; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f"); name=${name%%.*}
+    # A .partial is an archive whose writing was interrupted.
+    if [[ $f == *.partial ]] || ! grep -qx "$name" <<<"$ids"; then
+      echo "lab: removing stale archive $(basename "$f")"
+      rm -f "$f"
+    fi
+  done
+fi
+
+need=${LAB_MIN_FREE_GIB:-15}
+for dir in "$LAB_CACHE" "$(docker info -f '{{.DockerRootDir}}')"; do
+  [ -d "$dir" ] || continue
+  free=$(( $(df -Pk "$dir" | awk 'NR == 2 {print $4}') / 1024 / 1024 ))
+  if (( free < need )); then
+    echo "lab: only ${free} GiB free on the file system of $dir; the lab needs ${need} GiB (LAB_MIN_FREE_GIB)." >&2
+    echo "lab: free space there (docker system df shows what the lab's Docker holds), or set LAB_MIN_FREE_GIB if you know the run needs less." >&2
+    exit 1
+  fi
+done
