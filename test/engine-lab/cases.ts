@@ -14,7 +14,9 @@ import { introspectModule } from "../helpers/introspect.js";
 import { docker } from "../lab/localRunner.js";
 import { expect, finish, LAB_CACHE, results, runCase } from "../lab/harness.js";
 import { stringify } from "yaml";
+import { copyTree } from "../helpers/upstreamTrees.js";
 import { pushToLabRegistry, startEngine, type CliResult, type Engine } from "./engine.js";
+import { serveMirrors, type MirrorSet } from "./mirrorSet.js";
 
 /** The image the cases run in: the lab's Python base (Debian's Python 3.11), as a docker archive. */
 const CASE_IMAGE = "lab/python:3.11-bookworm";
@@ -92,8 +94,8 @@ async function main(): Promise<void> {
       return `${listing.split("\n").length} frameworks (${frameworks.seconds.toFixed(1)} s); ${reference} (${imageRef.seconds.toFixed(1)} s)`;
     });
 
+    const jax = await loadFramework(fsReader(REPO_ROOT), "jax");
     await runCase("engine lab: tarball builds the JAX image from a mirror file, and docker load names it as the module promises", async () => {
-      const jax = await loadFramework(fsReader(REPO_ROOT), "jax");
       const plan = buildPlan(jax);
       const base = plan.layers.find((l) => l.step === "base");
       expect(base?.step === "base", "the plan has no base layer");
@@ -112,6 +114,26 @@ async function main(): Promise<void> {
       docker(["rmi", plan.reference]);
       return `${loaded}, jax ${python} inside (${result.seconds.toFixed(1)} s)`;
     });
+
+    // Runs with a cluster: everything from outside comes from the lab's mirrors.
+    const jaxBase = (() => {
+      const base = buildPlan(jax).layers.find((l) => l.step === "base");
+      return base?.step === "base" ? base.image.ref : "";
+    })();
+    let served: MirrorSet | undefined;
+    try {
+      await runCase("engine lab: test-jax passes on v1, from mirrors, with v1.9.4's tree through --operator-source", async () => {
+        served ??= serveMirrors(LAB_CACHE, scratch, jaxBase);
+        // v1.9.4 has no git repository here (docs/engine-lab.md): its Go module tree instead.
+        const tree = copyTree("v1", join(scratch, "operator-v1"), ["manifests"]);
+        const result = await call(["call", "test-jax", "--operator-source", tree, "--mirrors", served.file], 3600);
+        expect(result.exitCode === 0, said(result));
+        expect(/e2e: PASSED/.test(result.stdout) && /jax\s+PASSED\s+JAXJob jax-e2e/.test(result.stdout), `summary:\n${result.stdout}`);
+        return `${result.stdout.trim().split("\n").filter((l) => /^\s+(ok|FAILED)\s/.test(l)).map((l) => l.trim().replace(/\s+/g, " ")).join("; ")} (${result.seconds.toFixed(1)} s)`;
+      });
+    } finally {
+      served?.stop();
+    }
 
     await runCase("engine lab: bad input fails with the module's own message, before any build or cluster", async () => {
       const unknown = await call(["call", "image-ref", "--framework", "nope"]);

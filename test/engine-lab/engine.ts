@@ -128,9 +128,8 @@ export function pushToLabRegistry(image: string, name: string): string {
 export async function startEngine(labCache: string): Promise<Engine> {
   removeContainers(NAME);
   // Privileged, as the CLI starts a released engine; where the sandbox lacks CAP_SYS_RESOURCE,
-  // runc-lab drops it, for the engine's container and for the containers the engine runs.
+  // the lab's dockerd runs it with runc-lab (and its image has runc-lab as the engine's runc).
   const runtime = needsRuncLab() ? ["--runtime", "runc-lab"] : [];
-  const worker = needsRuncLab() ? ["--oci-worker-binary", "/usr/local/bin/runc-lab"] : [];
   // The SDKs' content (build/sdk.sh), where the engine image would carry it, with the digests
   // that name it; the lab's registry over plain HTTP (engine.json, as a user's mirror would be).
   const work = join(labCache, "engine");
@@ -146,7 +145,7 @@ export async function startEngine(labCache: string): Promise<Engine> {
     ...sdkEnv,
     // Passed to the Go SDK's execs (engine/engineutil/executor_spec.go).
     "-e", `_DAGGER_ENGINE_SYSTEMENV_GOPROXY=${goproxy}`,
-    ENGINE_IMAGE, ...worker,
+    ENGINE_IMAGE,
   ]);
   const engine: Engine = {
     name: NAME,

@@ -13,4 +13,7 @@ cp "$here/images/engine/Dockerfile" "$ctx/"
 cp "$bin"/{dagger-engine,dagger-init,dagger,dial-stdio} "$LAB_CACHE/bin/runc" "$LAB_CACHE/bin/runc-lab" "$ctx/"
 mkdir -p "$ctx/cni"
 cp "$bin"/cni/{bridge,loopback,firewall,host-local} "$bin/dnsname" "$ctx/cni/"
-build lab/dagger-engine:v0.21.8 "$ctx"
+# CAP_SYS_RESOURCE is capability 24; where the bounding set lacks it, the engine's runc is runc-lab.
+runc_lab=0
+(( (0x$(awk '/^CapBnd:/ {print $2}' /proc/self/status) >> 24) & 1 )) || runc_lab=1
+build lab/dagger-engine:v0.21.8 "$ctx" --build-arg "RUNC_LAB=$runc_lab"

@@ -2,8 +2,10 @@
 // CAP_SYS_RESOURCE (as the development machines' does). A privileged container asks
 // for every capability, and runc fails with "unable to apply caps". This wrapper deletes
 // that one capability from the OCI bundle's config.json (create, run) or from the
-// --process file (exec), then runs the real runc from PATH with the same arguments.
-// The lab uses it only where privileged containers fail; it is test infrastructure.
+// --process file (exec), then runs the real runc from PATH with the same arguments. It also
+// widens device rules that allow all character and block devices into one rule for all
+// devices (widenDevices). The lab uses it only where privileged containers fail; it is test
+// infrastructure.
 package main
 
 import (
@@ -67,6 +69,27 @@ func stripCaps(process map[string]any) {
 	}
 }
 
+// widenDevices turns device rules that allow every character and every block device (what
+// Dagger's insecureRootCapabilities grants) into one rule allowing all devices, as docker
+// --privileged has it. On a cgroup v1 host a container can grant its own children only what its
+// devices cgroup allows, and a privileged child (Kind's node, inside a Dagger service's
+// dockerd) asks for "a *:* rwm", which "c" and "b" rules do not cover.
+func widenDevices(doc map[string]any) {
+	linux, _ := doc["linux"].(map[string]any)
+	resources, _ := linux["resources"].(map[string]any)
+	rules, _ := resources["devices"].([]any)
+	all := map[string]bool{}
+	for _, r := range rules {
+		rule, _ := r.(map[string]any)
+		if rule["allow"] == true && rule["access"] == "rwm" && rule["major"] == nil && rule["minor"] == nil {
+			all[fmt.Sprint(rule["type"])] = true
+		}
+	}
+	if all["c"] && all["b"] {
+		resources["devices"] = []any{map[string]any{"allow": true, "access": "rwm"}}
+	}
+}
+
 func rewrite(path string, process func(doc map[string]any) map[string]any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -96,6 +119,7 @@ func main() {
 			bundle, _ = os.Getwd()
 		}
 		err = rewrite(filepath.Join(bundle, "config.json"), func(doc map[string]any) map[string]any {
+			widenDevices(doc)
 			p, _ := doc["process"].(map[string]any)
 			return p
 		})
@@ -108,9 +132,14 @@ func main() {
 		fmt.Fprintf(os.Stderr, "runc-lab: %v\n", err)
 		os.Exit(1)
 	}
-	real, err := exec.LookPath("runc")
+	// Installed as runc itself (the Dagger engine runs /usr/local/bin/runc, whatever its flags
+	// say), the wrapper finds the real one as runc.real.
+	real, err := exec.LookPath("runc.real")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "runc-lab: the real runc is not on PATH: %v\n", err)
+		real, err = exec.LookPath("runc")
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "runc-lab: the real runc (runc.real or runc) is not on PATH: %v\n", err)
 		os.Exit(1)
 	}
 	if err := syscall.Exec(real, append([]string{real}, args...), os.Environ()); err != nil {

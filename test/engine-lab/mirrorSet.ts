@@ -1,0 +1,94 @@
+// What a run fetches from outside, served on this machine for the engine lab, and the mirror
+// file (--mirrors) that points the module at it: images in the lab's registry, kind and
+// kubectl from a file server, and git repositories from a git server, each a stand-in built
+// or taken here, listed in docs/engine-lab.md.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { KIND_NODE_IMAGES, kindBinary, kubectlBinary, DIND_IMAGE, JOBSET, TRAINER_V2 } from "../../src/versions/pins.js";
+import { localRepository, repositorySlug } from "../helpers/upstreamGit.js";
+import { needsRuncLab } from "../lab/environment.js";
+import { docker, removeContainers } from "../lab/localRunner.js";
+import { pushToLabRegistry } from "./engine.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const NETWORK = "lab-engine";
+/** The servers' image: the lab's Node image with git (the git server runs `git http-backend`). */
+const SERVERS_IMAGE = "lab/engine-lab-servers";
+const FILES = { name: "lab-files", address: "10.213.77.12", port: 8082 };
+const GIT = { name: "lab-git", address: "10.213.77.13", port: 8081 };
+
+const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+/** A server script of servers/ in the lab's Node image on the engine's network, serving `root`. */
+function serve(server: { name: string; address: string; port: number }, script: string, root: string): void {
+  removeContainers(server.name);
+  docker([
+    "run", "-d", "--name", server.name, "--network", NETWORK, "--ip", server.address,
+    "-e", `ROOT=/srv`, "-e", `PORT=${server.port}`, "-v", `${root}:/srv:ro`, "-v", `${join(HERE, "servers", script)}:/server.mjs:ro`,
+    "--entrypoint", "node", SERVERS_IMAGE, "/server.mjs",
+  ]);
+}
+
+export interface MirrorSet {
+  /** The mirror file to pass as --mirrors. */
+  file: string;
+  stop(): void;
+}
+
+/**
+ * Serves the lab's stand-ins and writes the mirror file for a run of Kubernetes 1.35: the
+ * Docker service (the lab's, with runc-lab where the sandbox needs it), the lab's node image,
+ * the framework base, the operators' images, kind and kubectl built here, and the Trainer and
+ * JobSet repositories of ../shared/upstream.
+ */
+export function serveMirrors(labCache: string, workDir: string, frameworkBase: string): MirrorSet {
+  const work = join(workDir, "mirrors");
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(work, "files"), { recursive: true });
+
+  execFileSync("docker", ["build", "-q", "-t", SERVERS_IMAGE, "-"], {
+    input: "FROM lab/dagger-node:24.13.1\nRUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*\n",
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+  // The Docker service: the lab's dockerd image, told to use runc-lab for privileged containers where needed.
+  const service = "lab/dagger-docker-service";
+  execFileSync("docker", ["build", "-q", "-t", service, "-"], { input: `FROM lab/docker-service\n${needsRuncLab() ? "ENV LAB_RUNTIME=runc-lab\n" : ""}`, stdio: ["pipe", "ignore", "inherit"] });
+  const images: Record<string, string> = {
+    [DIND_IMAGE]: pushToLabRegistry(service, "dagger-lab/docker:dind"),
+    [KIND_NODE_IMAGES["1.35"]!]: pushToLabRegistry("docker.io/kindest/node:v1.35.5-lab", "dagger-lab/kindest-node:v1.35.5-lab"),
+    [frameworkBase]: pushToLabRegistry("lab/python:3.11-bookworm", "dagger-lab/python:3.11-bookworm"),
+    "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489": pushToLabRegistry("ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489", "dagger-lab/training-operator:v1-93c5489"),
+    "ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0": pushToLabRegistry("ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0", "dagger-lab/trainer-controller-manager:v2.3.0"),
+    "registry.k8s.io/jobset/jobset:v0.12.0": pushToLabRegistry("registry.k8s.io/jobset/jobset:v0.12.0", "dagger-lab/jobset:v0.12.0"),
+  };
+
+  // kind and kubectl built here (the lab's), named by the URLs the module pins.
+  const binaries: Record<string, { url: string; sha256: string }> = {};
+  for (const [pinned, local] of [
+    [kindBinary("amd64"), join(labCache, "bin", "kind")],
+    [kubectlBinary("amd64", "1.35"), join(labCache, "kubernetes", "v1.35.5", "kubectl")],
+  ] as const) {
+    cpSync(local, join(work, "files", pinned.name));
+    binaries[pinned.url] = { url: `http://${FILES.address}:${FILES.port}/${pinned.name}`, sha256: sha256(local) };
+  }
+  serve(FILES, "files.mjs", join(work, "files"));
+
+  // Trainer v2.3.0 and JobSet v0.12.0 as git has them (v1.9.4 has no repository here).
+  const git: Record<string, string> = {};
+  for (const pin of [TRAINER_V2, JOBSET]) {
+    const slug = repositorySlug(pin.repository);
+    const target = join(work, "git", `${slug}.git`);
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(localRepository(slug, [pin.tag])!, target, { recursive: true });
+    git[pin.repository] = `http://${GIT.address}:${GIT.port}/${slug}.git`;
+  }
+  serve(GIT, "git.mjs", join(work, "git"));
+
+  const file = join(work, "mirrors.yaml");
+  writeFileSync(file, `# The engine lab's mirror file (test/engine-lab/mirrorSet.ts)\n${stringify({ images, binaries, git })}`);
+  return { file, stop: () => removeContainers(FILES.name, GIT.name) };
+}
