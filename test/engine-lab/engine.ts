@@ -25,7 +25,8 @@ const NODE_IMAGE = "lab/dagger-node:24.13.1";
 /** Modules dagger's Go SDK runs `go get` on without a version (cmd/codegen/generator/go/generate_typedefs.go). */
 const UNLISTED_MODULES = ["github.com/dagger/querybuilder"];
 const HERE = dirname(fileURLToPath(import.meta.url));
-const STATE_VOLUME = "lab-dagger-state";
+/** The engine's state (/var/lib/dagger), kept between runs as a user's engine keeps it. */
+export const STATE_VOLUME = "lab-dagger-state";
 /** Seconds the engine may take to answer its first query. */
 const START_TIMEOUT_SECONDS = 120;
 
@@ -124,6 +125,11 @@ export function pushToLabRegistry(image: string, name: string): string {
   return `${REGISTRY}/${name}@${digest}`;
 }
 
+/** Removes the engine's container and the lab's Go proxy, if they run. */
+export function stopEngine(): void {
+  removeContainers(NAME, GOPROXY_NAME);
+}
+
 /** Starts the engine (replacing one an earlier run left) and waits until the CLI gets an answer. */
 export async function startEngine(labCache: string): Promise<Engine> {
   removeContainers(NAME);
@@ -134,7 +140,11 @@ export async function startEngine(labCache: string): Promise<Engine> {
   // that name it; the lab's registry over plain HTTP (engine.json, as a user's mirror would be).
   const work = join(labCache, "engine");
   const configFile = join(work, "engine.json");
-  writeFileSync(configFile, JSON.stringify({ registries: { [REGISTRY]: { http: true } } }, null, 2) + "\n");
+  // The GC sized for a development machine: by default it keeps 20% of the disk free
+  // (engine/server/gc.go), which a disk as full as this one never has, so it pruned everything
+  // above its 10 GB reserve between two runs and the JAX layers with it.
+  const gc = { reservedSpace: "20GB", minFreeSpace: "3GB", maxUsedSpace: "40GB" };
+  writeFileSync(configFile, JSON.stringify({ registries: { [REGISTRY]: { http: true } }, gc }, null, 2) + "\n");
   const sdkEnv = readFileSync(join(work, "sdk.env"), "utf8").split("\n").filter(Boolean).flatMap((line) => ["-e", line]);
   const goproxy = startGoProxy(work);
   docker([
@@ -150,7 +160,7 @@ export async function startEngine(labCache: string): Promise<Engine> {
   const engine: Engine = {
     name: NAME,
     cli: (args, options) => runCli(labCache, args, options),
-    stop: () => removeContainers(NAME, GOPROXY_NAME),
+    stop: stopEngine,
   };
   const deadline = Date.now() + START_TIMEOUT_SECONDS * 1000;
   let last: CliResult | undefined;

@@ -9,6 +9,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { KIND_NODE_IMAGES, kindBinary, kubectlBinary, DIND_IMAGE, JOBSET, TRAINER_V2 } from "../../src/versions/pins.js";
+import { fsReader } from "../../src/catalog/fsReader.js";
+import { loadCatalog } from "../../src/catalog/loader.js";
+import { buildPlan } from "../../src/catalog/plan.js";
+import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { localRepository, repositorySlug } from "../helpers/upstreamGit.js";
 import { needsRuncLab } from "../lab/environment.js";
 import { docker, removeContainers } from "../lab/localRunner.js";
@@ -33,6 +37,17 @@ function serve(server: { name: string; address: string; port: number }, script: 
   ]);
 }
 
+/** The base image of every catalog framework: the lab's Python image stands in for each. */
+export async function frameworkBases(): Promise<string[]> {
+  const catalog = await loadCatalog(fsReader(REPO_ROOT));
+  return [...new Set(catalog.flatMap((f) => buildPlan(f).layers.flatMap((l) => (l.step === "base" ? [l.image.ref] : []))))];
+}
+
+/** Removes the file and git servers, if they run (the registry stays: the engine lab's builds use it). */
+export function stopMirrors(): void {
+  removeContainers(FILES.name, GIT.name);
+}
+
 export interface MirrorSet {
   /** The mirror file to pass as --mirrors. */
   file: string;
@@ -42,10 +57,10 @@ export interface MirrorSet {
 /**
  * Serves the lab's stand-ins and writes the mirror file for a run of Kubernetes 1.35: the
  * Docker service (the lab's, with runc-lab where the sandbox needs it), the lab's node image,
- * the framework base, the operators' images, kind and kubectl built here, and the Trainer and
+ * the frameworks' base (the lab's Python image for each), the operators' images, kind and kubectl built here, and the Trainer and
  * JobSet repositories of ../shared/upstream.
  */
-export function serveMirrors(labCache: string, workDir: string, frameworkBase: string): MirrorSet {
+export function serveMirrors(labCache: string, workDir: string, frameworkBases: string[]): MirrorSet {
   const work = join(workDir, "mirrors");
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, "files"), { recursive: true });
@@ -60,11 +75,13 @@ export function serveMirrors(labCache: string, workDir: string, frameworkBase: s
   const images: Record<string, string> = {
     [DIND_IMAGE]: pushToLabRegistry(service, "dagger-lab/docker:dind"),
     [KIND_NODE_IMAGES["1.35"]!]: pushToLabRegistry("docker.io/kindest/node:v1.35.5-lab", "dagger-lab/kindest-node:v1.35.5-lab"),
-    [frameworkBase]: pushToLabRegistry("lab/python:3.11-bookworm", "dagger-lab/python:3.11-bookworm"),
     "ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489": pushToLabRegistry("ghcr.io/kubeflow/training-v1/training-operator:v1-93c5489", "dagger-lab/training-operator:v1-93c5489"),
     "ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0": pushToLabRegistry("ghcr.io/kubeflow/trainer/trainer-controller-manager:v2.3.0", "dagger-lab/trainer-controller-manager:v2.3.0"),
     "registry.k8s.io/jobset/jobset:v0.12.0": pushToLabRegistry("registry.k8s.io/jobset/jobset:v0.12.0", "dagger-lab/jobset:v0.12.0"),
   };
+
+  const python = pushToLabRegistry("lab/python:3.11-bookworm", "dagger-lab/python:3.11-bookworm");
+  for (const base of frameworkBases) images[base] = python;
 
   // kind and kubectl built here (the lab's), named by the URLs the module pins.
   const binaries: Record<string, { url: string; sha256: string }> = {};
@@ -90,5 +107,5 @@ export function serveMirrors(labCache: string, workDir: string, frameworkBase: s
 
   const file = join(work, "mirrors.yaml");
   writeFileSync(file, `# The engine lab's mirror file (test/engine-lab/mirrorSet.ts)\n${stringify({ images, binaries, git })}`);
-  return { file, stop: () => removeContainers(FILES.name, GIT.name) };
+  return { file, stop: stopMirrors };
 }
