@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { progressSteps, ran, stepsMatching } from "./engine-lab/progress.js";
+import { progressSteps, ran, stepsMatching, summarySteps } from "./engine-lab/progress.js";
 
 // Lines of dagger v0.21.8's plain progress, as the engine lab's engine printed them for one exec
 // that ran, one that was a cache hit, and a file written anew.
@@ -37,5 +37,10 @@ describe("the CLI's plain progress", () => {
 
   it("fails loudly when no step matches, so a changed output cannot pass a check", () => {
     expect(() => stepsMatching(FIRST, /pip install/)).toThrow(/no step of the CLI's output matches/);
+  });
+
+  it("reads the module's step timer from its summary, minutes included", () => {
+    const summary = "steps:\n  ok         4.0s  check inputs\n  ok        2m11s  deploy operator\n  FAILED     6.7s  run jax job\n";
+    expect([...summarySteps(summary)]).toEqual([["check inputs", 4], ["deploy operator", 131], ["run jax job", 6.7]]);
   });
 });

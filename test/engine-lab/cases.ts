@@ -12,25 +12,18 @@ import { cliName } from "../../scripts/reference.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { introspectModule } from "../helpers/introspect.js";
 import { docker } from "../lab/localRunner.js";
-import { expect, finish, LAB_CACHE, results, runCase } from "../lab/harness.js";
+import { expect, finish, LAB_CACHE, results, runCase, selected } from "../lab/harness.js";
 import { stringify } from "yaml";
-import { copyTree } from "../helpers/upstreamTrees.js";
 import { pushToLabRegistry, startEngine, type CliResult, type Engine } from "./engine.js";
-import { frameworkBases, serveMirrors, type MirrorSet } from "./mirrorSet.js";
+import { serveRunInputs, testJaxArgs } from "./mirrorSet.js";
 import { copyModule } from "./moduleCopy.js";
-import { ran, stepsMatching } from "./progress.js";
+import { pipInstallRuns, plain, stepFigures } from "./progress.js";
 import { layerDigests } from "./tarballLayers.js";
 
 /** The image the cases run in: the lab's Python base (Debian's Python 3.11), as a docker archive. */
 const CASE_IMAGE = "lab/python:3.11-bookworm";
 
-/** The CLI's output without its colours. */
-const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
 const said = (result: CliResult) => `exit ${result.exitCode}: ${plain(result.stderr.trim() || result.stdout.trim()).split("\n").slice(-8).join(" | ")}`;
-
-/** The module's own step timer, from a summary: "ok 5.7s check inputs; …". */
-const stepFigures = (summary: string) =>
-  summary.trim().split("\n").filter((l) => /^\s+(ok|FAILED)\s/.test(l)).map((l) => l.trim().replace(/\s+/g, " ")).join("; ");
 
 /** Keeps a CLI run's output in the lab's diagnostics (engine-lab/NAME.log), and returns it. */
 function keep(name: string, result: CliResult): CliResult {
@@ -130,82 +123,6 @@ async function main(): Promise<void> {
       return `${loaded}, jax ${python} inside (${result.seconds.toFixed(1)} s)`;
     });
 
-    // Runs with a cluster: everything from outside comes from the lab's mirrors.
-    let served: MirrorSet | undefined;
-    try {
-      served = serveMirrors(LAB_CACHE, scratch, await frameworkBases());
-      const mirrors = served.file;
-      // v1.9.4 has no git repository here (docs/engine-lab.md): its Go module tree instead.
-      const v1Tree = copyTree("v1", join(scratch, "operator-v1"), ["manifests"]);
-      const testJax = (cwd = REPO_ROOT) => engine.cli(["call", "test-jax", "--operator-source", v1Tree, "--mirrors", mirrors], { cwd, timeoutSeconds: 3600 });
-
-      await runCase("engine lab: test-jax passes on v1, from mirrors, with v1.9.4's tree through --operator-source", async () => {
-        const result = keep("test-jax", await testJax());
-        expect(result.exitCode === 0, said(result));
-        expect(/e2e: PASSED/.test(result.stdout) && /jax\s+PASSED\s+JAXJob jax-e2e/.test(result.stdout), `summary:\n${result.stdout}`);
-        return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
-      });
-
-      // The exec that installs a framework's packages, as the CLI shows it: whether it ran.
-      const pipRuns = (result: CliResult) => stepsMatching(result.stderr, /^withExec python -m pip install/).filter(ran);
-
-      await runCase("engine lab: two test-jax started together on the warm engine both pass, neither installing packages again", async () => {
-        const [first, second] = await Promise.all([testJax(), testJax()]);
-        for (const [i, result] of [first!, second!].entries()) {
-          keep(`test-jax-together-${i + 1}`, result);
-          expect(result.exitCode === 0, `run ${i + 1}: ${said(result)}`);
-          expect(/e2e: PASSED/.test(result.stdout), `run ${i + 1}'s summary:\n${result.stdout}`);
-          expect(pipRuns(result).length === 0, `run ${i + 1} ran pip install again`);
-        }
-        return `${first!.seconds.toFixed(1)} s and ${second!.seconds.toFixed(1)} s, each its own Docker service and cluster; pip install ran in neither; ${stepFigures(first!.stdout)}`;
-      });
-
-      // A one-line edit of the JAX payload that makes it fail, in a copy of the module.
-      const edited = copyModule(join(scratch, "module-edited"));
-      const payload = join(edited, "frameworks/jax/payload/jax_e2e.py");
-      writeFileSync(payload, readFileSync(payload, "utf8").replace("\nimport os\n", "\nimport os\nraise SystemExit('engine lab: the payload fails on purpose')\n"));
-
-      await runCase("engine lab: after a one-line payload edit only the payload layer is rebuilt", async () => {
-        const tarball = async (cwd: string, name: string) => {
-          const file = join(scratch, `${name}.tar`);
-          const result = keep(`tarball-${name}`, await engine.cli(["call", "tarball", "--framework", "jax", "--mirrors", mirrors, "-o", file], { cwd, timeoutSeconds: 1800 }));
-          expect(result.exitCode === 0, `${name}: ${said(result)}`);
-          return { result, layers: layerDigests(file) };
-        };
-        const before = await tarball(REPO_ROOT, "unedited");
-        const after = await tarball(edited, "edited");
-        expect(pipRuns(after.result).length === 0, "pip install ran again after a payload edit");
-        const changed = after.layers.map((digest, i) => (digest === before.layers[i] ? -1 : i)).filter((i) => i >= 0);
-        expect(after.layers.length === before.layers.length && changed.length === 1 && changed[0] === after.layers.length - 1,
-          `layers changed at ${changed.join(", ")} of ${after.layers.length} (before: ${before.layers.length}); only the last, the payload's, should`);
-        return `${after.layers.length} layers, only the last (the payload file) differs; pip install did not run; the edited module's tarball in ${after.result.seconds.toFixed(1)} s`;
-      });
-
-      await runCase("engine lab: the failing payload fails the run, naming the step and the job's own reason, and its report keeps the diagnostics", async () => {
-        const failing = keep("test-jax-failing", await testJax(edited));
-        expect(failing.exitCode !== 0, `exit 0 for a failing payload: ${failing.stdout}`);
-        expect(/run jax job/.test(plain(failing.stderr)) && /JAXJobFailed/.test(plain(failing.stderr)), `the error does not name the step and the reason: ${said(failing)}`);
-        const reportDir = join(scratch, "failing-report");
-        const exported = keep("test-failing-report", await engine.cli(["call", "test", "--framework", "jax", "--operator-source", v1Tree, "--mirrors", mirrors, "report", "-o", reportDir], { cwd: edited, timeoutSeconds: 3600 }));
-        expect(exported.exitCode === 0, `report -o: ${said(exported)}`);
-        const report = JSON.parse(readFileSync(join(reportDir, "result.json"), "utf8")) as { ok: boolean; failures: { step: string; reason: string }[] };
-        const failure = report.failures[0];
-        expect(!report.ok && failure?.step === "run jax job" && /JAXJobFailed/.test(failure.reason), `result.json: ${JSON.stringify(report.failures)}`);
-        const logs = readFileSync(join(reportDir, "diagnostics", "jax", "pods.log"), "utf8");
-        expect(/the payload fails on purpose/.test(logs), "the exported pod logs lack the payload's error");
-        return `exit ${failing.exitCode} (${failing.seconds.toFixed(1)} s): "${failure!.step}: ${failure!.reason.split("\n")[0]}"; report -o wrote result.json and diagnostics/jax with the payload's error (${exported.seconds.toFixed(1)} s)`;
-      });
-
-      await runCase("engine lab: test --framework jax,xgboost --operator v2 passes, Trainer and JobSet fetched over git from the lab's server", async () => {
-        const result = keep("test-v2", await call(["call", "test", "--framework", "jax,xgboost", "--operator", "v2", "--mirrors", mirrors, "check"], 3600));
-        expect(result.exitCode === 0, said(result));
-        expect(/jax\s+PASSED/.test(result.stdout) && /xgboost\s+PASSED/.test(result.stdout), `summary:\n${result.stdout}`);
-        return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
-      });
-    } finally {
-      served?.stop();
-    }
-
     await runCase("engine lab: bad input fails with the module's own message, before any build or cluster", async () => {
       const unknown = await call(["call", "image-ref", "--framework", "nope"]);
       expect(unknown.exitCode !== 0, `exit 0 for an unknown framework: ${unknown.stdout}`);
@@ -221,6 +138,86 @@ async function main(): Promise<void> {
       expect(!/start docker service|build images/.test(plain(version.stderr)), `a step ran: ${said(version)}`);
       return `unknown framework: exit ${unknown.exitCode} (${unknown.seconds.toFixed(1)} s); unpinned mirror: exit ${badMirror.exitCode}; Kubernetes 1.20: exit ${version.exitCode} (${version.seconds.toFixed(1)} s), no step ran`;
     });
+
+    // Runs with a cluster, in this order (the second needs the first's warm engine); everything
+    // from outside but PyPI comes from the lab's mirrors, served only when one of them runs.
+    const clusterCases = {
+      first: "engine lab: test-jax passes on v1, from mirrors, with v1.9.4's tree through --operator-source",
+      together: "engine lab: two test-jax started together on the warm engine both pass, neither installing packages again",
+      edit: "engine lab: after a one-line payload edit only the payload layer is rebuilt",
+      failing: "engine lab: the failing payload fails the run, naming the step and the job's own reason, and its report keeps the diagnostics",
+      v2: "engine lab: test --framework jax,xgboost --operator v2 passes, Trainer and JobSet fetched over git from the lab's server",
+    };
+    if (!Object.values(clusterCases).some(selected)) return;
+    const served = await serveRunInputs(LAB_CACHE, scratch);
+    try {
+      const { mirrors, v1Tree } = served;
+      const testJax = (cwd = REPO_ROOT) => engine.cli(testJaxArgs(served), { cwd, timeoutSeconds: 3600 });
+
+      await runCase(clusterCases.first, async () => {
+        const result = keep("test-jax", await testJax());
+        expect(result.exitCode === 0, said(result));
+        expect(/e2e: PASSED/.test(result.stdout) && /jax\s+PASSED\s+JAXJob jax-e2e/.test(result.stdout), `summary:\n${result.stdout}`);
+        return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
+      });
+
+      await runCase(clusterCases.together, async () => {
+        const [first, second] = await Promise.all([testJax(), testJax()]);
+        for (const [i, result] of [first!, second!].entries()) {
+          keep(`test-jax-together-${i + 1}`, result);
+          expect(result.exitCode === 0, `run ${i + 1}: ${said(result)}`);
+          expect(/e2e: PASSED/.test(result.stdout), `run ${i + 1}'s summary:\n${result.stdout}`);
+          expect(pipInstallRuns(result).length === 0, `run ${i + 1} ran pip install again`);
+        }
+        return `${first!.seconds.toFixed(1)} s and ${second!.seconds.toFixed(1)} s, pip install ran in neither; ${stepFigures(first!.stdout)}`;
+      });
+
+      // A one-line edit of the JAX payload that makes it fail, in a copy of the module.
+      const edited = copyModule(join(scratch, "module-edited"));
+      const payload = join(edited, "frameworks/jax/payload/jax_e2e.py");
+      writeFileSync(payload, readFileSync(payload, "utf8").replace("\nimport os\n", "\nimport os\nraise SystemExit('engine lab: the payload fails on purpose')\n"));
+
+      await runCase(clusterCases.edit, async () => {
+        const tarball = async (cwd: string, name: string) => {
+          const file = join(scratch, `${name}.tar`);
+          const result = keep(`tarball-${name}`, await engine.cli(["call", "tarball", "--framework", "jax", "--mirrors", mirrors, "-o", file], { cwd, timeoutSeconds: 1800 }));
+          expect(result.exitCode === 0, `${name}: ${said(result)}`);
+          return { result, layers: layerDigests(file) };
+        };
+        const before = await tarball(REPO_ROOT, "unedited");
+        const after = await tarball(edited, "edited");
+        expect(pipInstallRuns(after.result).length === 0, "pip install ran again after a payload edit");
+        const changed = after.layers.map((digest, i) => (digest === before.layers[i] ? -1 : i)).filter((i) => i >= 0);
+        expect(after.layers.length === before.layers.length && changed.length === 1 && changed[0] === after.layers.length - 1,
+          `layers changed at ${changed.join(", ")} of ${after.layers.length} (before: ${before.layers.length}); only the last, the payload's, should`);
+        return `${after.layers.length} layers, only the last (the payload file) differs; pip install did not run; the edited module's tarball in ${after.result.seconds.toFixed(1)} s`;
+      });
+
+      await runCase(clusterCases.failing, async () => {
+        const failing = keep("test-jax-failing", await testJax(edited));
+        expect(failing.exitCode !== 0, `exit 0 for a failing payload: ${failing.stdout}`);
+        expect(/step "run jax job" failed: JAXJob jax-e2e failed: Failed \(JAXJobFailed\)/.test(plain(failing.stderr)), `the error does not name the step and the job's reason: ${said(failing)}`);
+        const reportDir = join(scratch, "failing-report");
+        const exported = keep("test-failing-report", await engine.cli(["call", "test", "--framework", "jax", "--operator-source", v1Tree, "--mirrors", mirrors, "report", "-o", reportDir], { cwd: edited, timeoutSeconds: 3600 }));
+        expect(exported.exitCode === 0, `report -o: ${said(exported)}`);
+        const report = JSON.parse(readFileSync(join(reportDir, "result.json"), "utf8")) as { ok: boolean; failures: { step: string; reason: string }[] };
+        const failure = report.failures[0];
+        expect(!report.ok && failure?.step === "run jax job" && /JAXJobFailed/.test(failure.reason), `result.json: ${JSON.stringify(report.failures)}`);
+        const logs = readFileSync(join(reportDir, "diagnostics", "jax", "pods.log"), "utf8");
+        expect(/the payload fails on purpose/.test(logs), "the exported pod logs lack the payload's error");
+        return `exit ${failing.exitCode} (${failing.seconds.toFixed(1)} s): "${failure!.step}: ${failure!.reason.split("\n")[0]}"; report -o wrote result.json and diagnostics/jax with the payload's error (${exported.seconds.toFixed(1)} s)`;
+      });
+
+      await runCase(clusterCases.v2, async () => {
+        const result = keep("test-v2", await call(["call", "test", "--framework", "jax,xgboost", "--operator", "v2", "--mirrors", mirrors, "check"], 3600));
+        expect(result.exitCode === 0, said(result));
+        expect(/jax\s+PASSED/.test(result.stdout) && /xgboost\s+PASSED/.test(result.stdout), `summary:\n${result.stdout}`);
+        return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
+      });
+    } finally {
+      served.stop();
+    }
+
   } finally {
     engine.stop();
     rmSync(scratch, { recursive: true, force: true });

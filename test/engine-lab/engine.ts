@@ -21,7 +21,7 @@ export const REGISTRY = "10.213.77.10:5000";
 const GOPROXY_ADDRESS = "10.213.77.11";
 const GOPROXY_NAME = "lab-goproxy";
 /** The lab's Node image (build/sdk.sh), which runs the go proxy. */
-const NODE_IMAGE = "lab/dagger-node:24.13.1";
+export const NODE_IMAGE = "lab/dagger-node:24.13.1";
 /** Modules dagger's Go SDK runs `go get` on without a version (cmd/codegen/generator/go/generate_typedefs.go). */
 const UNLISTED_MODULES = ["github.com/dagger/querybuilder"];
 const HERE = dirname(fileURLToPath(import.meta.url));

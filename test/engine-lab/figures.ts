@@ -7,22 +7,11 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
-import { copyTree } from "../helpers/upstreamTrees.js";
 import { LAB_CACHE, memorySampler } from "../lab/harness.js";
 import { startEngine, stopEngine, STATE_VOLUME, type CliResult } from "./engine.js";
-import { frameworkBases, serveMirrors } from "./mirrorSet.js";
+import { serveRunInputs, testJaxArgs } from "./mirrorSet.js";
 import { copyModule } from "./moduleCopy.js";
-import { progressSteps, ran } from "./progress.js";
-
-/** The module's step timer from a summary: step name to seconds. */
-function steps(summary: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const line of summary.split("\n")) {
-    const m = /^\s+(?:ok|FAILED)\s+([\d.]+)s\s+(.+)$/.exec(line);
-    if (m) found.set(m[2]!.trim(), Number(m[1]));
-  }
-  return found;
-}
+import { pipInstallRuns, summarySteps } from "./progress.js";
 
 async function main(): Promise<void> {
   stopEngine();
@@ -31,13 +20,12 @@ async function main(): Promise<void> {
   const engine = await startEngine(LAB_CACHE);
   const work = join(LAB_CACHE, "engine-figures");
   mkdirSync(work, { recursive: true });
-  const served = serveMirrors(LAB_CACHE, work, await frameworkBases());
-  const v1Tree = copyTree("v1", join(work, "operator-v1"), ["manifests"]);
+  const served = await serveRunInputs(LAB_CACHE, work);
   const runs: { name: string; result: CliResult }[] = [];
   try {
     const load = await engine.cli(["functions"], { cwd: REPO_ROOT, timeoutSeconds: 1200 });
     console.log(`module load (dagger functions, cold engine): ${load.seconds.toFixed(1)} s, exit ${load.exitCode}`);
-    const testJax = (cwd: string) => engine.cli(["call", "test-jax", "--operator-source", v1Tree, "--mirrors", served.file], { cwd, timeoutSeconds: 3600 });
+    const testJax = (cwd: string) => engine.cli(testJaxArgs(served), { cwd, timeoutSeconds: 3600 });
     runs.push({ name: "cold", result: await testJax(REPO_ROOT) });
     runs.push({ name: "warm", result: await testJax(REPO_ROOT) });
     const edited = copyModule(join(work, "module-edited"));
@@ -53,15 +41,21 @@ async function main(): Promise<void> {
   const lab = existsSync(join(LAB_CACHE, "last-run.json"))
     ? new Map((JSON.parse(readFileSync(join(LAB_CACHE, "last-run.json"), "utf8")).steps as { name: string; seconds: number }[]).map((s) => [s.name, s.seconds]))
     : new Map<string, number>();
-  const table = runs.map((r) => ({ name: r.name, steps: steps(r.result.stdout) }));
+  const table = runs.map((r) => ({ name: r.name, steps: summarySteps(r.result.stdout) }));
   const names = [...new Set(table.flatMap((t) => [...t.steps.keys()]))];
   const cell = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(1)} s`).padStart(10);
   console.log(`\n${"step".padEnd(22)}${runs.map((r) => r.name.padStart(14)).join("")}${"lab (3 fw)".padStart(14)}`);
   for (const name of names) console.log(`${name.padEnd(22)}${table.map((t) => cell(t.steps.get(name)).padStart(14)).join("")}${cell(lab.get(name)).padStart(14)}`);
   console.log(`${"whole call".padEnd(22)}${runs.map((r) => `${r.result.seconds.toFixed(1)} s`.padStart(14)).join("")}`);
   for (const r of runs) {
-    const pip = progressSteps(r.result.stderr).filter((s) => /^withExec python -m pip install/.test(s.call));
-    console.log(`${r.name}: exit ${r.result.exitCode}; pip install ${pip.some(ran) ? `ran (${Math.max(...pip.map((s) => s.seconds)).toFixed(1)} s)` : "did not run"}`);
+    const pip = (() => {
+      try {
+        return pipInstallRuns(r.result);
+      } catch {
+        return []; // a run that failed before its image build
+      }
+    })();
+    console.log(`${r.name}: exit ${r.result.exitCode}; pip install ${pip.length ? `ran (${Math.max(...pip.map((s) => s.seconds)).toFixed(1)} s)` : "did not run"}`);
   }
   console.log(`peak host memory in use: ${(peak / 2 ** 30).toFixed(1)} GiB (the lab's "lab (3 fw)" column is its last run's three-framework v1 case)`);
 }

@@ -14,9 +14,10 @@ import { loadCatalog } from "../../src/catalog/loader.js";
 import { buildPlan } from "../../src/catalog/plan.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { localRepository, repositorySlug } from "../helpers/upstreamGit.js";
+import { copyTree } from "../helpers/upstreamTrees.js";
 import { needsRuncLab } from "../lab/environment.js";
 import { docker, removeContainers } from "../lab/localRunner.js";
-import { pushToLabRegistry } from "./engine.js";
+import { NODE_IMAGE, pushToLabRegistry } from "./engine.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const NETWORK = "lab-engine";
@@ -66,7 +67,7 @@ export function serveMirrors(labCache: string, workDir: string, frameworkBases: 
   mkdirSync(join(work, "files"), { recursive: true });
 
   execFileSync("docker", ["build", "-q", "-t", SERVERS_IMAGE, "-"], {
-    input: "FROM lab/dagger-node:24.13.1\nRUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*\n",
+    input: `FROM ${NODE_IMAGE}\nRUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*\n`,
     stdio: ["pipe", "ignore", "inherit"],
   });
   // The Docker service: the lab's dockerd image, told to use runc-lab for privileged containers where needed.
@@ -109,3 +110,19 @@ export function serveMirrors(labCache: string, workDir: string, frameworkBases: 
   writeFileSync(file, `# The engine lab's mirror file (test/engine-lab/mirrorSet.ts)\n${stringify({ images, binaries, git })}`);
   return { file, stop: stopMirrors };
 }
+
+/** What a run with a cluster takes here: the mirror file, and v1.9.4's tree for --operator-source. */
+export interface RunInputs {
+  mirrors: string;
+  /** v1.9.4 has no git repository here (docs/engine-lab.md): its Go module tree instead. */
+  v1Tree: string;
+  stop(): void;
+}
+
+export async function serveRunInputs(labCache: string, workDir: string): Promise<RunInputs> {
+  const served = serveMirrors(labCache, workDir, await frameworkBases());
+  return { mirrors: served.file, v1Tree: copyTree("v1", join(workDir, "operator-v1"), ["manifests"]), stop: served.stop };
+}
+
+/** The CLI's arguments for `test-jax` on v1 with those inputs. */
+export const testJaxArgs = (inputs: RunInputs) => ["call", "test-jax", "--operator-source", inputs.v1Tree, "--mirrors", inputs.mirrors];

@@ -31,7 +31,7 @@ function durationSeconds(text: string): number {
 
 export function progressSteps(output: string): ProgressStep[] {
   const steps = new Map<number, ProgressStep>();
-  for (const raw of output.replace(/\x1b\[[0-9;]*m/g, "").split("\n")) {
+  for (const raw of plain(output).split("\n")) {
     const line = LINE.exec(raw);
     if (!line) continue;
     const index = Number(line[1]);
@@ -47,8 +47,28 @@ export function progressSteps(output: string): ProgressStep[] {
   return [...steps.values()];
 }
 
-/** True when the step's command ran: it printed output or took time (a cache hit does neither). */
-export const ran = (step: ProgressStep) => step.outputLines > 0 || step.seconds >= 0.5;
+/**
+ * True when the step's command ran, for a command that always prints (pip install does): a cache
+ * hit prints nothing, and may end DONE rather than CACHED, after a while on a busy machine.
+ */
+export const ran = (step: ProgressStep) => step.outputLines > 0;
+
+/** The module's own step timer, from its summary (`  ok  2m11s  deploy operator`): step name to seconds. */
+export function summarySteps(summary: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of summary.split("\n")) {
+    const m = /^\s+(?:ok|FAILED)\s+((?:\d+h)?(?:\d+m)?[\d.]+m?s)\s+(.+)$/.exec(line);
+    if (m) found.set(m[2]!.trim(), durationSeconds(m[1]!));
+  }
+  return found;
+}
+
+/** The summary's steps in one line: "ok 5.7s check inputs; …". */
+export const stepFigures = (summary: string) =>
+  summary.trim().split("\n").filter((l) => /^\s+(ok|FAILED)\s/.test(l)).map((l) => l.trim().replace(/\s+/g, " ")).join("; ");
+
+/** The text without terminal colours. */
+export const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
 
 /** The steps whose call matches; throws when none does (the output changed form). */
 export function stepsMatching(output: string, pattern: RegExp): ProgressStep[] {
@@ -56,3 +76,6 @@ export function stepsMatching(output: string, pattern: RegExp): ProgressStep[] {
   if (found.length === 0) throw new Error(`no step of the CLI's output matches ${pattern}`);
   return found;
 }
+
+/** The runs of a framework's `pip install` exec (its packages layer) in a CLI's output. */
+export const pipInstallRuns = (result: { stderr: string }) => stepsMatching(result.stderr, /^withExec python -m pip install/).filter(ran);

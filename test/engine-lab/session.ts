@@ -4,17 +4,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
-import { copyTree } from "../helpers/upstreamTrees.js";
 import { LAB_CACHE } from "../lab/harness.js";
 import { cliEnvironment, startEngine, stopEngine } from "./engine.js";
-import { frameworkBases, serveMirrors, stopMirrors } from "./mirrorSet.js";
+import { serveRunInputs, stopMirrors } from "./mirrorSet.js";
 
 async function up(): Promise<void> {
   const work = join(LAB_CACHE, "engine-session");
   mkdirSync(work, { recursive: true });
   await startEngine(LAB_CACHE);
-  const mirrors = serveMirrors(LAB_CACHE, work, await frameworkBases()).file;
-  const v1Tree = copyTree("v1", join(work, "operator-v1"), ["manifests"]);
+  const { mirrors, v1Tree } = await serveRunInputs(LAB_CACHE, work);
   const env = { ...cliEnvironment(LAB_CACHE), ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}) };
   console.log(`The engine lab's engine (Dagger v0.21.8 built here) and mirrors are up. In your shell:
 

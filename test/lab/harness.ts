@@ -19,8 +19,14 @@ export const results: CaseResult[] = [];
 /** LAB_ONLY=<text>[|<text>…]: run only the cases whose name contains one of them (while working on them). */
 const ONLY = process.env.LAB_ONLY ?? "";
 
+/** Whether LAB_ONLY picks a case of this name (all do without it). */
+export function selected(name: string): boolean {
+  const wanted = ONLY.split("|").filter(Boolean);
+  return wanted.length === 0 || wanted.some((text) => name.includes(text));
+}
+
 export async function runCase(name: string, body: () => Promise<string>): Promise<boolean> {
-  if (!ONLY.split("|").some((text) => name.includes(text))) return false;
+  if (!selected(name)) return false;
   const started = Date.now();
   console.log(`\n=== case: ${name}`);
   try {

@@ -11,10 +11,12 @@ if (!root) throw new Error("ROOT (the folder to serve) is not set");
 
 http
   .createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, "http://lab").pathname));
-    const file = join(root, path);
+    let path = "";
+    let file = "";
     let size;
     try {
+      path = normalize(decodeURIComponent(new URL(req.url, "http://lab").pathname));
+      file = join(root, path);
       const stat = statSync(file);
       if (!stat.isFile() || !file.startsWith(root)) throw new Error("not a file");
       size = stat.size;

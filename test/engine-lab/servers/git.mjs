@@ -21,7 +21,7 @@ http
       env: {
         GIT_PROJECT_ROOT: root,
         GIT_HTTP_EXPORT_ALL: "1",
-        PATH_INFO: decodeURIComponent(url.pathname),
+        PATH_INFO: url.pathname,
         QUERY_STRING: url.search.slice(1),
         REQUEST_METHOD: req.method ?? "GET",
         CONTENT_TYPE: req.headers["content-type"] ?? "",
@@ -32,6 +32,12 @@ http
         PATH: process.env.PATH ?? "/usr/bin:/bin",
       },
     });
+    // A client that hangs up, or git missing, ends this request only, never the server.
+    cgi.on("error", (error) => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end(`git http-backend: ${error.message}\n`);
+    });
+    cgi.stdin.on("error", () => {});
     req.pipe(cgi.stdin);
     // CGI output: headers, a blank line, then the body.
     let head = Buffer.alloc(0);

@@ -2,8 +2,9 @@
 # Keeps the lab's disk use bounded between runs: a rebuilt lab image leaves its predecessor
 # untagged, and an image's archive (named by the image ID, test/lab/frameworkImages.ts) outlives
 # the image. Removes only what the lab made (untagged images with the lab.recipe label, archives
-# of images gone from Docker), then fails with a clear message when less than LAB_MIN_FREE_GIB
-# (default 15: the largest case's peak, docs/lab.md) is free where the lab writes.
+# of images gone from Docker). With --check-space (before a run's first build), it then fails
+# with a clear message when less than LAB_MIN_FREE_GIB (default 15: what a run took at its peak,
+# docs/lab.md) is free where the lab writes.
 set -euo pipefail
 : "${LAB_CACHE:?}" "${DOCKER_HOST:?}"
 
@@ -23,13 +24,14 @@ if [ -d "$archives" ]; then
   done
 fi
 
+[ "${1:-}" = --check-space ] || exit 0
 need=${LAB_MIN_FREE_GIB:-15}
 for dir in "$LAB_CACHE" "$(docker info -f '{{.DockerRootDir}}')"; do
   [ -d "$dir" ] || continue
   free=$(( $(df -Pk "$dir" | awk 'NR == 2 {print $4}') / 1024 / 1024 ))
   if (( free < need )); then
     echo "lab: only ${free} GiB free on the file system of $dir; the lab needs ${need} GiB (LAB_MIN_FREE_GIB)." >&2
-    echo "lab: free space there (docker system df shows what the lab's Docker holds), or set LAB_MIN_FREE_GIB if you know the run needs less." >&2
+    echo "lab: free space there (docker system df shows what the lab's Docker holds; the engine lab's state is the volume lab-dagger-state, up to 40 GB), or set LAB_MIN_FREE_GIB if you know the run needs less." >&2
     exit 1
   fi
 done
