@@ -3,11 +3,11 @@
 // the module's own step timer for each, its load time in the runtime, the host's peak memory,
 // and the local-runner lab's last run ($LAB_CACHE/last-run.json) beside them. Prints; asserts
 // nothing (the cases do).
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { LAB_CACHE, memorySampler } from "../lab/harness.js";
+import { docker } from "../lab/localRunner.js";
 import { startEngine, stopEngine, STATE_VOLUME, type CliResult } from "./engine.js";
 import { serveRunInputs, testJaxArgs } from "./mirrorSet.js";
 import { copyModule } from "./moduleCopy.js";
@@ -15,7 +15,7 @@ import { pipInstallRuns, summarySteps } from "./progress.js";
 
 async function main(): Promise<void> {
   stopEngine();
-  execFileSync("docker", ["volume", "rm", "-f", STATE_VOLUME], { stdio: "ignore" });
+  docker(["volume", "rm", "-f", STATE_VOLUME]);
   const memory = memorySampler();
   const engine = await startEngine(LAB_CACHE);
   const work = join(LAB_CACHE, "engine-figures");
