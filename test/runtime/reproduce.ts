@@ -3,7 +3,7 @@
 // what the runtime's does up to the first engine call: load the bundled SDK, list the
 // module's files, scan them with the module's name (which imports every file).
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, matchesGlob } from "node:path";
@@ -193,66 +193,71 @@ const MARK = "@@runtime-step ";
 export async function runModuleInRuntime(repoRoot: string, npmSdkRoot: string, moduleName: string): Promise<RuntimeRun> {
   const toolchain = runtimeToolchain();
   const root = mkdtempSync(join(tmpdir(), "dagger-runtime-"));
-  const dir = join(root, "src"); // the runtime's module path
-  const staged = join(root, "source"); // wrappedSourceCodeDirectory
-  const sdk = join(root, "sdk-library"); // the generated bundle library
-  const typescriptCopy = join(root, "typescript-library");
-  mkdirSync(dir, { recursive: true });
+  // Removed whatever happens: the copies and the install are about 40 MB a run.
+  try {
+    const dir = join(root, "src"); // the runtime's module path
+    const staged = join(root, "source"); // wrappedSourceCodeDirectory
+    const sdk = join(root, "sdk-library"); // the generated bundle library
+    const typescriptCopy = join(root, "typescript-library");
+    mkdirSync(dir, { recursive: true });
 
-  const excluded = new Set<string>([...CONFIG_FILES, "sdk", "node_modules"]);
-  for (const file of moduleSourceFiles(repoRoot)) {
-    if (excluded.has(file.split("/")[0]!)) continue;
-    mkdirSync(dirname(join(staged, file)), { recursive: true });
-    cpSync(join(repoRoot, file), join(staged, file));
+    const excluded = new Set<string>([...CONFIG_FILES, "sdk", "node_modules"]);
+    for (const file of moduleSourceFiles(repoRoot)) {
+      if (excluded.has(file.split("/")[0]!)) continue;
+      mkdirSync(dirname(join(staged, file)), { recursive: true });
+      cpSync(join(repoRoot, file), join(staged, file));
+    }
+    mkdirSync(join(staged, "src"), { recursive: true });
+    writeFileSync(join(staged, ENTRYPOINT_PATH), probeEntrypoint(moduleName));
+
+    const packageJsonText = runtimePackageJson(readFileSync(join(repoRoot, "package.json"), "utf8"));
+    writeFileSync(join(dir, "package.json"), packageJsonText);
+    const tsconfig = join(root, "tsconfig.json");
+    writeFileSync(tsconfig, runtimeTsconfig(readFileSync(join(repoRoot, "tsconfig.json"), "utf8")));
+    const present = INSTALL_INPUTS.filter((f) => existsSync(join(repoRoot, f)));
+    for (const f of present) cpSync(join(repoRoot, f), join(dir, f));
+    const packageJson = JSON.parse(packageJsonText) as Json;
+    const npmVersion = runtimeNpmVersion(packageJsonText, present.includes("package-lock.json"));
+    const typescriptMounted = packageJson.dependencies.typescript === RUNTIME_DEFAULT_TYPESCRIPT;
+    if (typescriptMounted) cpSync(toolchain.typescriptLibrary, typescriptCopy, { recursive: true });
+    await writeSdkLibrary(sdk, npmSdkRoot);
+
+    const q = shellQuote;
+    const [command, ...installArgs] = INSTALL_COMMAND;
+    if (command !== "npm") throw new Error(`unexpected install command ${command}`);
+    const script = [
+      `cd ${q(dir)}`,
+      ...(typescriptMounted ? [`mkdir -p node_modules/typescript && mount --bind ${q(typescriptCopy)} node_modules/typescript || exit ${SETUP_FAILED}`] : []),
+      `echo ${q(MARK + "install")}`,
+      `${q(toolchain.node)} ${q(npmCliFor(toolchain, npmVersion))} ${installArgs.map((a) => q(a)).join(" ")} 2>&1 || exit ${INSTALL_FAILED}`,
+      `echo ${q(MARK + "probe")}`,
+      "mkdir -p sdk node_modules/@dagger.io/dagger && touch tsconfig.json || exit 90",
+      `mount --bind ${q(sdk)} sdk && mount --bind ${q(sdk)} node_modules/@dagger.io/dagger && mount --bind ${q(tsconfig)} tsconfig.json || exit ${SETUP_FAILED}`,
+      `cp -a ${q(staged)}/. . || exit ${SETUP_FAILED}`,
+      `exec ${q(toolchain.node)} ${q(toolchain.tsxCli)} --no-deprecation --tsconfig ${q(join(dir, "tsconfig.json"))} ${q(join(dir, ENTRYPOINT_PATH))} 2>&1`,
+    ].join("\n");
+    const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
+      encoding: "utf8",
+      timeout: 600_000,
+      env: { ...process.env, PATH: `${toolchain.binDir}:${process.env.PATH ?? ""}`, npm_config_update_notifier: "false" },
+    });
+    const status = result.status ?? -1;
+    const output = (result.stdout ?? "") + (result.stderr ?? "") + (result.error ? String(result.error) : "");
+    if (status === SETUP_FAILED || !output.includes(MARK + "install")) {
+      throw new Error(`could not lay out the runtime's mounts (unshare --mount and mount --bind need root), exit ${status}:\n${output}`);
+    }
+    const afterInstall = output.slice(output.indexOf(MARK + "install\n") + MARK.length + "install\n".length);
+    const probeAt = afterInstall.indexOf(MARK + "probe\n");
+    const run: RuntimeRun = { npmVersion, packageJson, typescriptMounted, install: { ok: probeAt >= 0, output: probeAt >= 0 ? afterInstall.slice(0, probeAt) : afterInstall } };
+    if (probeAt < 0) return run;
+    const probeOutput = afterInstall.slice(probeAt + MARK.length + "probe\n".length);
+    const line = probeOutput.split("\n").find((l) => l.startsWith("PROBE_RESULT "));
+    const parsed = line ? (JSON.parse(line.slice("PROBE_RESULT ".length)) as { files: number; module: Json }) : undefined;
+    run.probe = { status, output: probeOutput, module: parsed?.module, files: parsed?.files };
+    return run;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
-  mkdirSync(join(staged, "src"), { recursive: true });
-  writeFileSync(join(staged, ENTRYPOINT_PATH), probeEntrypoint(moduleName));
-
-  const packageJsonText = runtimePackageJson(readFileSync(join(repoRoot, "package.json"), "utf8"));
-  writeFileSync(join(dir, "package.json"), packageJsonText);
-  const tsconfig = join(root, "tsconfig.json");
-  writeFileSync(tsconfig, runtimeTsconfig(readFileSync(join(repoRoot, "tsconfig.json"), "utf8")));
-  const present = INSTALL_INPUTS.filter((f) => existsSync(join(repoRoot, f)));
-  for (const f of present) cpSync(join(repoRoot, f), join(dir, f));
-  const packageJson = JSON.parse(packageJsonText) as Json;
-  const npmVersion = runtimeNpmVersion(packageJsonText, present.includes("package-lock.json"));
-  const typescriptMounted = packageJson.dependencies.typescript === RUNTIME_DEFAULT_TYPESCRIPT;
-  if (typescriptMounted) cpSync(toolchain.typescriptLibrary, typescriptCopy, { recursive: true });
-  await writeSdkLibrary(sdk, npmSdkRoot);
-
-  const q = shellQuote;
-  const [command, ...installArgs] = INSTALL_COMMAND;
-  if (command !== "npm") throw new Error(`unexpected install command ${command}`);
-  const script = [
-    `cd ${q(dir)}`,
-    ...(typescriptMounted ? [`mkdir -p node_modules/typescript && mount --bind ${q(typescriptCopy)} node_modules/typescript || exit ${SETUP_FAILED}`] : []),
-    `echo ${q(MARK + "install")}`,
-    `${q(toolchain.node)} ${q(npmCliFor(toolchain, npmVersion))} ${installArgs.map((a) => q(a)).join(" ")} 2>&1 || exit ${INSTALL_FAILED}`,
-    `echo ${q(MARK + "probe")}`,
-    "mkdir -p sdk node_modules/@dagger.io/dagger && touch tsconfig.json || exit 90",
-    `mount --bind ${q(sdk)} sdk && mount --bind ${q(sdk)} node_modules/@dagger.io/dagger && mount --bind ${q(tsconfig)} tsconfig.json || exit ${SETUP_FAILED}`,
-    `cp -a ${q(staged)}/. . || exit ${SETUP_FAILED}`,
-    `exec ${q(toolchain.node)} ${q(toolchain.tsxCli)} --no-deprecation --tsconfig ${q(join(dir, "tsconfig.json"))} ${q(join(dir, ENTRYPOINT_PATH))} 2>&1`,
-  ].join("\n");
-  const result = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
-    encoding: "utf8",
-    timeout: 600_000,
-    env: { ...process.env, PATH: `${toolchain.binDir}:${process.env.PATH ?? ""}`, npm_config_update_notifier: "false" },
-  });
-  const status = result.status ?? -1;
-  const output = (result.stdout ?? "") + (result.stderr ?? "") + (result.error ? String(result.error) : "");
-  if (status === SETUP_FAILED || !output.includes(MARK + "install")) {
-    throw new Error(`could not lay out the runtime's mounts (unshare --mount and mount --bind need root), exit ${status}:\n${output}`);
-  }
-  const afterInstall = output.slice(output.indexOf(MARK + "install\n") + MARK.length + "install\n".length);
-  const probeAt = afterInstall.indexOf(MARK + "probe\n");
-  const run: RuntimeRun = { npmVersion, packageJson, typescriptMounted, install: { ok: probeAt >= 0, output: probeAt >= 0 ? afterInstall.slice(0, probeAt) : afterInstall } };
-  if (probeAt < 0) return run;
-  const probeOutput = afterInstall.slice(probeAt + MARK.length + "probe\n".length);
-  const line = probeOutput.split("\n").find((l) => l.startsWith("PROBE_RESULT "));
-  const parsed = line ? (JSON.parse(line.slice("PROBE_RESULT ".length)) as { files: number; module: Json }) : undefined;
-  run.probe = { status, output: probeOutput, module: parsed?.module, files: parsed?.files };
-  return run;
 }
 
 /** The npm SDK installed for tests and type checks, the source of the bundle. */
