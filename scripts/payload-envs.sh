@@ -8,6 +8,10 @@
 #   debian-packages.txt      Debian packages (name=version) providing the framework for
 #                            the system Python; the venv then sees the system site-packages
 #   requirements-local.txt   pinned requirements installed instead of requirements.txt
+#
+# A framework whose payload needs a Debian package besides its wheels (the image's
+# systemPackages, e.g. Open MPI) lists it in tests/host-packages.txt (name=version); it is
+# installed on this machine and the venv is made as usual.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +30,12 @@ for name in "${frameworks[@]}"; do
   [ -f "$requirements" ] || { echo "payload-envs: $requirements not found" >&2; exit 1; }
   env=".venv/$name"
   rm -rf "$env"
+  if [ -f "$tests/host-packages.txt" ]; then
+    mapfile -t host_packages < <(grep -v '^\s*#' "$tests/host-packages.txt" | grep -v '^\s*$')
+    echo "payload-envs: Debian ${host_packages[*]} for $name's payload tests"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${host_packages[@]}" >/dev/null
+  fi
   if [ -f "$tests/debian-packages.txt" ]; then
     mapfile -t packages < <(grep -v '^\s*#' "$tests/debian-packages.txt" | grep -v '^\s*$')
     echo "payload-envs: $env <- Debian ${packages[*]} + $requirements"

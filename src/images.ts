@@ -84,12 +84,17 @@ export function frameworkArchives(images: FrameworkImage[]): ImageArchive<File>[
   return images.map((image) => ({ reference: image.plan.reference, file: imageTarball(image.container, image.plan) }));
 }
 
-/** An image the operator starts: its pinned base plus its files, executable. */
-export function operatorImage(source: Directory, image: OperatorImage, base: Container = dag.container(), mirrors: Mirrors = NO_MIRRORS): Container {
-  return image.files.reduce((c, f) => c.withFile(f.target, source.file(f.path), { permissions: 0o755 }), base.from(mirrors.image(image.from.ref)));
+/**
+ * An image the operator starts: its pinned base plus its files, executable, the run's kubectl
+ * where it asks for one (`kubectl`: the tools container's, pinned by sha256) and its command.
+ */
+export function operatorImage(source: Directory, image: OperatorImage, kubectl: File, base: Container = dag.container(), mirrors: Mirrors = NO_MIRRORS): Container {
+  let c = image.files.reduce((acc, f) => acc.withFile(f.target, source.file(f.path), { permissions: 0o755 }), base.from(mirrors.image(image.from.ref)));
+  if (image.kubectl) c = c.withFile(image.kubectl, kubectl, { permissions: 0o755 });
+  return image.command ? c.withDefaultArgs(image.command) : c;
 }
 
-/** Images the operator starts for the frameworks' jobs, named as the flags expect. */
-export function operatorArchives(source: Directory, needs: OperatorNeeds, mirrors: Mirrors = NO_MIRRORS): ImageArchive<File>[] {
-  return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(operatorImage(source, image, dag.container(), mirrors), image) }));
+/** Images the operator starts for the frameworks' jobs, named as the flags expect; `kubectl` is the run's own. */
+export function operatorArchives(source: Directory, needs: OperatorNeeds, kubectl: File, mirrors: Mirrors = NO_MIRRORS): ImageArchive<File>[] {
+  return needs.images.map((image) => ({ reference: image.reference, file: imageTarball(operatorImage(source, image, kubectl, dag.container(), mirrors), image) }));
 }

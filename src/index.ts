@@ -77,7 +77,7 @@ export class TrainingOperatorCi {
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
@@ -92,7 +92,7 @@ export class TrainingOperatorCi {
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
@@ -107,7 +107,7 @@ export class TrainingOperatorCi {
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
@@ -118,14 +118,14 @@ export class TrainingOperatorCi {
   /**
    * Run the end-to-end test of one or more catalog frameworks in one Kind cluster. Chain `check` to fail on failure, or `report -o DIR` to keep the summary, result.json and diagnostics.
    *
-   * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch,xgboost", or "all" (list them with `frameworks`). All share one cluster; jobs run concurrently as far as memory allows.
+   * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch,xgboost", or "all": every framework the operator line runs (list them with `frameworks`). All share one cluster; jobs run concurrently as far as memory allows.
    * @param tag Image tag, e.g. "pr-123" in CI. Empty: a hash of exactly each image's inputs. "latest" is refused.
    * @param revision VCS revision to record in the images' org.opencontainers.image.revision label.
    * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
@@ -141,7 +141,7 @@ export class TrainingOperatorCi {
     mirrors?: File,
   ): Promise<E2eRun> {
     const line = parseOperatorLine(operator);
-    const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework);
+    const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework, line);
     const outcome = await runE2e(moduleSource(), {
       frameworks,
       tag,
@@ -160,19 +160,19 @@ export class TrainingOperatorCi {
   /**
    * A shell on a fresh Kind cluster for interactive debugging: `dagger call cluster terminal` creates the cluster, loads the framework images, deploys the operator, then opens a shell with kubectl, kind and docker; the rendered jobs are in /e2e/jobs.
    *
-   * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax", or "all".
+   * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax", or "all" (every framework the operator line runs).
    * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest. Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob/PyTorchJob/XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<Container> {
     const line = parseOperatorLine(operator);
     return clusterShell(moduleSource(), {
-      frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework),
+      frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework, line),
       operator: line,
       operatorSource,
       buildOperator,

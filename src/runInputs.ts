@@ -4,7 +4,7 @@ import type { Container, Directory, File } from "@dagger.io/dagger";
 import { ArgumentError } from "./catalog/errors.js";
 import type { CatalogEntry } from "./catalog/loader.js";
 import { operatorNeeds, type OperatorNeeds } from "./catalog/operatorNeeds.js";
-import { toolsContainer } from "./cluster/docker.js";
+import { TOOLS_KUBECTL, toolsContainer } from "./cluster/docker.js";
 import type { ImageArchive } from "./exec/runner.js";
 import { frameworkArchives, frameworkImage, operatorArchives, type FrameworkImage } from "./images.js";
 import { renderJob, type RenderedJob } from "./jobs/manifest.js";
@@ -71,6 +71,6 @@ export async function prepareRunInputs(source: Directory, options: RunInputOptio
   // Rendered in the tools container, without the Docker service, so dockerd starts only when a cluster is wanted.
   const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes }, mirrors);
   const jobs = images.map((image) => runJobFor(image.entry, image.plan.reference, install));
-  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs, mirrors), ...install.images];
+  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs, tools.file(TOOLS_KUBECTL), mirrors), ...install.images];
   return { tools, images, needs, operator, install, jobs, archives };
 }

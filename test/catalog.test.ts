@@ -153,7 +153,7 @@ describe("bad specs name the file and the field", () => {
   });
 
   it("unknown framework, listing the available ones", async () => {
-    await expect(loadFramework(fx.reader, "tensorflow")).rejects.toThrow(/^--framework: unknown framework "tensorflow"; available: jax/);
+    await expect(loadFramework(fx.reader, "caffe")).rejects.toThrow(/^--framework: unknown framework "caffe"; available: jax/);
   });
 
   it("reports every broken framework at once", async () => {
@@ -192,7 +192,14 @@ describe("--framework lists", () => {
 
   it("accept all, meaning every catalog entry", async () => {
     expect(await resolveFrameworks(reader, "all")).toEqual(await listFrameworks(reader));
-    expect(await resolveFrameworks(reader, "all")).toEqual(["jax", "pytorch", "xgboost"]);
+    expect(await resolveFrameworks(reader, "all")).toEqual(["jax", "mpi", "pytorch", "tensorflow", "xgboost"]);
+  });
+
+  it("accept all on Trainer v2, meaning every entry with a trainJob", async () => {
+    const v2 = await resolveFrameworks(reader, "all", "v2");
+    expect(v2).toEqual(["jax", "pytorch", "xgboost"]);
+    expect(v2).not.toContain("tensorflow"); // Trainer v2.3.0 has no TensorFlow runtime
+    expect(v2).not.toContain("mpi"); // its MPI runtimes run their own frameworks' payloads
   });
 
   it("keep the order given", async () => {
@@ -200,7 +207,7 @@ describe("--framework lists", () => {
   });
 
   it("name every unknown entry", async () => {
-    await expect(resolveFrameworks(reader, "jax,tf,mpi")).rejects.toThrow(/^--framework: unknown frameworks "tf", "mpi"; available: jax, pytorch, xgboost, or "all"$/);
+    await expect(resolveFrameworks(reader, "jax,tf,paddle")).rejects.toThrow(/^--framework: unknown frameworks "tf", "paddle"; available: jax, mpi, pytorch, tensorflow, xgboost, or "all"$/);
   });
 
   it("splits, trims and de-duplicates", () => {
@@ -221,9 +228,14 @@ describe("operator needs", () => {
   it("merge the frameworks' flags and images", async () => {
     const entries = await loadCatalog(fx.reader);
     const needs = operatorNeeds(entries);
-    expect(needs.flags).toEqual(["--pytorch-init-container-image=docker.io/kubeflow-ci/pytorch-init:3.22.6"]);
-    expect(needs.images.map((i) => [i.reference, i.from.ref])).toEqual([
-      ["docker.io/kubeflow-ci/pytorch-init:3.22.6", expect.stringMatching(/^docker.io\/library\/alpine:3\.22\.6@sha256:[a-f0-9]{64}$/)],
+    expect(needs.flags).toEqual([
+      "--mpi-kubectl-delivery-image=docker.io/kubeflow-ci/mpi-kubectl-delivery:node-kubectl",
+      "--pytorch-init-container-image=docker.io/kubeflow-ci/pytorch-init:3.22.6",
+    ]);
+    const alpine = expect.stringMatching(/^docker.io\/library\/alpine:3\.22\.6@sha256:[a-f0-9]{64}$/);
+    expect(needs.images.map((i) => [i.reference, i.from.ref, i.kubectl, i.command])).toEqual([
+      ["docker.io/kubeflow-ci/mpi-kubectl-delivery:node-kubectl", alpine, "/usr/local/bin/kubectl", ["/usr/local/bin/deliver-kubectl"]],
+      ["docker.io/kubeflow-ci/pytorch-init:3.22.6", alpine, undefined, undefined],
     ]);
     expect(operatorNeeds(entries.filter((e) => e.name === "jax"))).toEqual({ flags: [], images: [] });
   });

@@ -1,7 +1,7 @@
 // The Dagger wiring of the image build, recorded call by call: which builder step reads
 // which source file, in which order. Nothing runs; every Dagger value stays lazy.
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Container, Directory } from "@dagger.io/dagger";
+import type { Container, Directory, File } from "@dagger.io/dagger";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadFramework } from "../src/catalog/loader.js";
 import { buildPlan, REQUIREMENTS_MOUNT } from "../src/catalog/plan.js";
@@ -74,17 +74,35 @@ describe("buildImage", () => {
   });
 });
 
+/** Stands for the tools container's kubectl File: operatorImage only passes it on. */
+const RUN_KUBECTL = { file: "the run's kubectl" } as unknown as File;
+
 describe("operatorImage (the PyTorchJob init container's image)", () => {
   it("adds the framework's nslookup, executable, on top of the digest-pinned alpine", async () => {
     const pytorch = await loadFramework(fsReader(REPO_ROOT), "pytorch");
     const [image] = operatorNeeds([pytorch]).images;
     const recorded: Call[] = [];
-    operatorImage(source, image!, recorder(recorded));
+    operatorImage(source, image!, RUN_KUBECTL, recorder(recorded));
     expect(recorded.map((c) => c.method)).toEqual(["from", "withFile"]);
     expect(recorded[0]!.args[0]).toBe("docker.io/library/alpine:3.22.6@sha256:5291449c3df73caf6ed85e649dec1b9e818b39a5d8c871e97afc13e9cd5e8fa8");
     expect(recorded[1]!.args[0]).toBe("/usr/local/bin/nslookup");
     expect(fileArgs(recorded[1]!)).toEqual(["frameworks/pytorch/operator/nslookup"]);
     expect(recorded[1]!.args[2]).toEqual({ permissions: 0o755 });
+  });
+});
+
+describe("operatorImage (the MPIJob launcher's kubectl delivery)", () => {
+  it("puts the run's own kubectl and the delivery script on the pinned alpine, with the script as its command", async () => {
+    const mpi = await loadFramework(fsReader(REPO_ROOT), "mpi");
+    const needs = operatorNeeds([mpi]);
+    expect(needs.flags).toEqual(["--mpi-kubectl-delivery-image=docker.io/kubeflow-ci/mpi-kubectl-delivery:node-kubectl"]);
+    const recorded: Call[] = [];
+    operatorImage(source, needs.images[0]!, RUN_KUBECTL, recorder(recorded));
+    expect(recorded.map((c) => c.method)).toEqual(["from", "withFile", "withFile", "withDefaultArgs"]);
+    expect(recorded[0]!.args[0]).toMatch(/^docker\.io\/library\/alpine:3\.22\.6@sha256:[0-9a-f]{64}$/);
+    expect(fileArgs(recorded[1]!)).toEqual(["frameworks/mpi/operator/deliver-kubectl"]);
+    expect(recorded[2]!.args).toEqual(["/usr/local/bin/kubectl", RUN_KUBECTL, { permissions: 0o755 }]);
+    expect(recorded[3]!.args[0]).toEqual(["/usr/local/bin/deliver-kubectl"]);
   });
 });
 

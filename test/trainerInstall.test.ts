@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsReader } from "../src/catalog/fsReader.js";
-import { loadCatalog } from "../src/catalog/loader.js";
+import { loadCatalog, runsOn } from "../src/catalog/loader.js";
 import { renderTrainJob } from "../src/jobs/trainJob.js";
 import { movingImageProblem, renderedDocs } from "../src/operator/plan.js";
 import {
@@ -108,7 +108,7 @@ describe("Trainer v2.3.0's manager overlay, with JobSet from its own tree", () =
 describe("Trainer v2.3.0's runtimes overlay and the catalog's TrainJobs", () => {
   it("has the runtime every framework's TrainJob names; each TrainJob runs on it as installed", async () => {
     const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
-    const entries = await loadCatalog(fsReader(REPO_ROOT));
+    const entries = (await loadCatalog(fsReader(REPO_ROOT))).filter((e) => runsOn(e, "v2"));
     const runtimes = neededRuntimes(available, trainerRuntimes(entries));
     expect(Object.keys(runtimes).sort()).toEqual(["jax-distributed", "torch-distributed", "xgboost-distributed"]);
     for (const entry of entries) {

@@ -154,6 +154,17 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
             time.sleep(0.2)
 
 
+def arm_join_watchdog(seconds: float) -> Callable[[], None]:
+    """Ends this process with SIGALRM after `seconds` unless the returned function is called first.
+
+    For frameworks whose join blocks in native code holding the GIL, where no Python thread
+    or handler can run: the default SIGALRM action needs neither, and the supervisor reports it.
+    """
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(max(1, int(seconds)))
+    return lambda: signal.alarm(0)
+
+
 def log(message: str) -> None:
     print(f"[e2e +{time.monotonic() - _STARTED:.1f}s] {message}", file=sys.stderr, flush=True)
 
@@ -190,6 +201,8 @@ def _supervise(framework: str) -> int:
         stdout=subprocess.PIPE,
         text=True,
         bufsize=1,
+        # Its own process group, so the deadline also ends what it started (e.g. mpirun).
+        start_new_session=True,
     )
     reported: list[str] = []
 
@@ -208,11 +221,13 @@ def _supervise(framework: str) -> int:
     try:
         code = child.wait(timeout=deadline)
     except subprocess.TimeoutExpired:
-        child.kill()
+        os.killpg(child.pid, signal.SIGKILL)
         child.wait()
         reader.join(5)
         fail(framework, f"deadline of {deadline:g}s passed (E2E_DEADLINE_SECONDS); a peer or a collective is stuck", EXIT_DEADLINE)
     reader.join(5)
+    if not reported and code == -signal.SIGALRM:
+        fail(framework, "the peers did not all join within E2E_INIT_TIMEOUT_SECONDS (the join watchdog fired)", EXIT_CHECK_FAILED)
     if not reported:
         how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
         fail(

@@ -50,7 +50,9 @@ def main() -> int:
     walls, peaks = [], []
     for run in range(1, args.runs + 1):
         port = free_port()
-        outcome = launch(job.PAYLOAD, [job.env(port, count, i) for i in range(count)], timeout=300)
+        # A job whose processes are not one per replica (MPI: one launcher starting the ranks) says which it starts.
+        envs = job.local_envs(port, count) if hasattr(job, "local_envs") else [job.env(port, count, i) for i in range(count)]
+        outcome = launch(job.PAYLOAD, envs, timeout=300)
         failed = [o for o in outcome.outcomes if o.returncode != 0]
         if failed:
             print(outcome.describe(), file=sys.stderr)

@@ -43,7 +43,7 @@ export interface CatalogEntry {
   /** The Trainer v2 TrainJob template, when the framework has one. */
   trainJob?: TrainJobTemplate;
   /** operator.images, each with its files read. */
-  operatorImages: { reference: string; from: string; files: PlacedFile[] }[];
+  operatorImages: { reference: string; from: string; files: PlacedFile[]; kubectl?: string; command?: string[] }[];
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -171,12 +171,22 @@ export function parseFrameworkList(value: string, argument = "framework"): strin
   return [...new Set(names)];
 }
 
-/** The --framework argument as catalog names: a comma-separated list, or "all". */
-export async function resolveFrameworks(reader: SourceReader, value: string, argument = "framework"): Promise<string[]> {
+/** Which frameworks run on an operator line: every entry on v1, the entries with a trainJob on v2. */
+export function runsOn(entry: CatalogEntry, line: "v1" | "v2"): boolean {
+  return line === "v1" || entry.trainJob !== undefined;
+}
+
+/**
+ * The --framework argument as catalog names: a comma-separated list, or "all": every
+ * framework the operator line runs (on v2, those with a trainJob; a listed one without is
+ * refused later, naming its file).
+ */
+export async function resolveFrameworks(reader: SourceReader, value: string, line: "v1" | "v2" = "v1", argument = "framework"): Promise<string[]> {
   const names = parseFrameworkList(value, argument);
   if (names.includes("all")) {
     if (names.length > 1) throw new ArgumentError(argument, `"all" already means every framework; give it alone or list frameworks without it`);
-    return listFrameworks(reader);
+    if (line === "v1") return listFrameworks(reader);
+    return (await loadCatalog(reader)).filter((entry) => runsOn(entry, line)).map((entry) => entry.name);
   }
   const known = await listFrameworks(reader);
   const unknown = names.filter((n) => !known.includes(n));

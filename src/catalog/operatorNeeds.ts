@@ -11,6 +11,10 @@ export interface OperatorImage {
   from: PinnedImage;
   /** Files added to the base, executable (e.g. a command that must come first on PATH). */
   files: PlacedFile[];
+  /** Where the run's pinned kubectl goes, if the image needs one. */
+  kubectl?: string;
+  /** The image's default command, if it needs one. */
+  command?: string[];
 }
 
 export interface OperatorNeeds {
@@ -35,12 +39,12 @@ export function operatorNeeds(entries: CatalogEntry[]): OperatorNeeds {
       const target = parseTaggedReference(spec.reference);
       const from = parsePinnedImage(spec.from);
       if (typeof target === "string" || typeof from === "string") continue; // the schema already refused these
-      const image = { reference: target.ref, tag: target.tag, from, files: spec.files };
+      const image: OperatorImage = { reference: target.ref, tag: target.tag, from, files: spec.files, kubectl: spec.kubectl, command: spec.command };
       const seen = images.get(image.reference);
       if (seen && seen.image.from.ref !== from.ref) {
         throw new CatalogError(entry.specFile, "operator.images", `${image.reference} is built from ${from.ref} here but from ${seen.image.from.ref} in ${seen.file}`);
       }
-      const contents = (i: OperatorImage) => i.files.map((f) => `${f.target}=${f.sha256}`).sort().join(",");
+      const contents = (i: OperatorImage) => [...i.files.map((f) => `${f.target}=${f.sha256}`).sort(), `kubectl=${i.kubectl ?? ""}`, `command=${JSON.stringify(i.command ?? [])}`].join(",");
       if (seen && contents(seen.image) !== contents(image)) {
         throw new CatalogError(entry.specFile, "operator.images", `${image.reference} gets other files here than in ${seen.file}; the cluster holds one image under that name`);
       }

@@ -76,7 +76,19 @@ const operatorNeeds = strict({
    * base plus `files` (executables, relative to the framework's folder) and loaded into the
    * cluster as `reference`.
    */
-  images: z.array(strict({ reference: taggedReference, from: pinnedImage, files: z.array(placedFile).default([]) })).default([]),
+  images: z
+    .array(
+      strict({
+        reference: taggedReference,
+        from: pinnedImage,
+        files: z.array(placedFile).default([]),
+        /** Where the run's own pinned kubectl (the node's minor, sha256-checked) goes, e.g. for MPIJob's kubectl-delivery. */
+        kubectl: absolutePath.optional(),
+        /** The image's default command, where the operator starts it without one (an init container). */
+        command: z.array(z.string().min(1)).min(1).optional(),
+      }),
+    )
+    .default([]),
 });
 
 export const FrameworkSpecSchema = strict({

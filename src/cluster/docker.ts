@@ -75,6 +75,9 @@ function pinnedFile(pinned: PinnedBinary, mirrors: Mirrors) {
   return dag.http(binary.url, { checksum: `sha256:${binary.sha256}`, name: binary.name, permissions: 0o755 });
 }
 
+/** Where the tools container keeps the run's kubectl (also copied into images that need one). */
+export const TOOLS_KUBECTL = "/usr/local/bin/kubectl";
+
 /**
  * docker CLI (from the same pinned image), kind and the kubectl of the node's Kubernetes minor;
  * no cluster attached (e.g. for `kubectl kustomize`).
@@ -83,7 +86,7 @@ export async function toolsContainer(kubernetesMinor: string | undefined, mirror
   const arch = archOf(await dag.defaultPlatform());
   return dind(mirrors)
     .withFile("/usr/local/bin/kind", pinnedFile(kindBinary(arch), mirrors), { permissions: 0o755 })
-    .withFile("/usr/local/bin/kubectl", pinnedFile(kubectlBinary(arch, kubernetesMinor), mirrors), { permissions: 0o755 })
+    .withFile(TOOLS_KUBECTL, pinnedFile(kubectlBinary(arch, kubernetesMinor), mirrors), { permissions: 0o755 })
     .withWorkdir("/e2e");
 }
 

@@ -16,9 +16,10 @@ export const PYTHON_BASE = "lab/python:3.11-bookworm";
 
 const json = (value: unknown) => JSON.stringify(value);
 
+/** Labelled as the lab's, so tidy.sh removes an image once a rebuild leaves it untagged. */
 function build(tag: string, context: string, dockerfile: string): void {
   writeFileSync(join(context, "Dockerfile"), dockerfile);
-  execFileSync("docker", ["build", "-q", "-t", tag, context], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("docker", ["build", "-q", "--label", "lab.recipe=module-plan", "-t", tag, context], { stdio: ["ignore", "ignore", "inherit"] });
 }
 
 function freshContext(root: string, name: string): string {
@@ -113,20 +114,48 @@ export interface BuiltArchive {
 export function frameworkArchive(entry: CatalogEntry, tag: string, contextRoot: string, archiveDir: string): BuiltArchive {
   const plan = buildPlan(entry, { tag });
   const ctx = freshContext(contextRoot, `framework-${entry.name}`);
+  const before = imageId(plan.reference);
   build(plan.reference, ctx, dockerfileFor(entry, plan, ctx));
+  forgetReplaced(before, plan.reference, archiveDir);
   return archiveOf(plan.reference, plan.tag, archiveDir);
 }
 
-/** An image the operator starts (the PyTorch init container): a Debian busybox stand-in for the pinned alpine, plus its files. */
-export function operatorImageArchive(image: OperatorImage, contextRoot: string, archiveDir: string): BuiltArchive {
-  const ctx = freshContext(contextRoot, `operator-image-${image.tag}`);
+/** A rebuild's predecessor goes at once, image and archive: a run's peak disk use holds one of each. */
+function forgetReplaced(before: string | undefined, reference: string, archiveDir: string): void {
+  if (!before || before === imageId(reference)) return;
+  rmSync(archiveFile(before, archiveDir), { force: true });
+  try {
+    execFileSync("docker", ["image", "rm", before], { stdio: "ignore" });
+  } catch {
+    // still used by another tag or a container: tidy.sh removes it once it is not
+  }
+}
+
+function archiveFile(id: string, archiveDir: string): string {
+  return join(archiveDir, `${id.replace("sha256:", "").slice(0, 24)}.tar`);
+}
+
+/**
+ * An image the operator starts (PyTorchJob's init container, MPIJob's kubectl delivery): a Debian
+ * busybox stand-in for the pinned alpine, plus its files, the lab's kubectl (`kubectl`, the
+ * run's own in a real run) and its command, as operatorImage does.
+ */
+export function operatorImageArchive(image: OperatorImage, contextRoot: string, archiveDir: string, kubectl: string): BuiltArchive {
+  const ctx = freshContext(contextRoot, `operator-image-${image.reference.split("/").at(-1)!.replace(/[^a-z0-9.-]/g, "-")}`);
   const lines = ["FROM lab/debian:bookworm", `RUN ${aptInstallScript(["busybox"])}`];
   for (const f of image.files) {
     mkdirSync(dirname(join(ctx, f.path)), { recursive: true });
     copyFileSync(join(REPO_ROOT, f.path), join(ctx, f.path));
     lines.push(`COPY ${f.path} ${f.target}`, `RUN chmod 0755 ${f.target}`);
   }
+  if (image.kubectl) {
+    copyFileSync(kubectl, join(ctx, "kubectl"));
+    lines.push(`COPY kubectl ${image.kubectl}`, `RUN chmod 0755 ${image.kubectl}`);
+  }
+  if (image.command) lines.push(`CMD ${json(image.command)}`);
+  const before = imageId(image.reference);
   build(image.reference, ctx, lines.join("\n") + "\n");
+  forgetReplaced(before, image.reference, archiveDir);
   return archiveOf(image.reference, image.tag, archiveDir);
 }
 
@@ -135,7 +164,7 @@ export function archiveOf(reference: string, tag: string, archiveDir: string): B
   mkdirSync(archiveDir, { recursive: true });
   const id = imageId(reference);
   if (!id) throw new Error(`image ${reference} is not in the lab's Docker`);
-  const file = join(archiveDir, `${id.replace("sha256:", "").slice(0, 24)}.tar`);
+  const file = archiveFile(id, archiveDir);
   if (!existsSync(file)) writeOciArchive(reference, { reference, tag }, `${file}.partial`), execFileSync("mv", [`${file}.partial`, file]);
   return { reference, file };
 }

@@ -25,6 +25,7 @@ import { archiveOf, type BuiltArchive } from "./frameworkImages.js";
 import { expect, LAB_CACHE, runCase, saveDiagnostics } from "./harness.js";
 
 export interface TrainerLabInputs {
+  /** The frameworks Trainer v2 runs (those with a trainJob). */
   entries: CatalogEntry[];
   /** The framework images, one per entry. */
   frameworkArchives: BuiltArchive[];
@@ -58,7 +59,7 @@ export async function runTrainerCases(lab: TrainerLabInputs): Promise<RunRecorde
   try {
     let install: OperatorInstall<string> | undefined;
     let live: KindCluster<string> | undefined;
-    await runCase("Trainer v2: a failing TrainJob fails fast and makes room; all three frameworks Complete after it", async () => {
+    await runCase(`Trainer v2: a failing TrainJob fails fast and makes room; every v2 framework Completes after it (${lab.entries.map((e) => e.name).join(", ")})`, async () => {
       install = await planTrainerInstall(env.client, trees, { runtimes: trainerRuntimes(lab.entries) });
       // The failing job first: with one job at a time, the others run only once it is stopped.
       const failing = trainJobVariant(jax, "jax-fails", jaxImage, install.runtimes[jax.trainJob!.runtime]!, FAILS_ON_PURPOSE);
