@@ -79,6 +79,21 @@ describe("runJob", () => {
     await expect(runJob(cluster, jax, job, note, fakePacing())).rejects.toThrow(/succeeded but not every pod reported ok: jax-e2e-worker-1: no result line/);
   });
 
+  it("after success, does not ask a result of a pod the operator is removing (an MPIJob's workers)", async () => {
+    const removing = (json: string) => {
+      const list = JSON.parse(json) as { items: { kind?: string; metadata: { name: string; deletionTimestamp?: string } }[] };
+      for (const item of list.items) if (item.metadata.name === "jax-e2e-worker-1") item.metadata.deletionTimestamp = "2026-12-05T22:00:00Z";
+      return JSON.stringify(list);
+    };
+    const succeeded = fixture("jaxjob-succeeded.json");
+    expect(removing(succeeded)).not.toBe(succeeded); // the fixture has that pod
+    const cluster = scriptedCluster([removing(succeeded)], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": "" });
+    const outcome = await runJob(cluster, jax, job, note, fakePacing());
+    expect(Object.keys(outcome.results)).toEqual(["jax-e2e-worker-0"]);
+    // Without the deletion, the same silent pod fails the run.
+    await expect(runJob(scriptedCluster([succeeded], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": "" }), jax, job, note, fakePacing())).rejects.toThrow(/jax-e2e-worker-1: no result line/);
+  });
+
   it("does not mistake an error message containing ': ok ' for success", async () => {
     const tricky = 'E2E_RESULT {"framework":"jax","ok":false,"error":"pod: ok but not really"}\n';
     const cluster = scriptedCluster([fixture("jaxjob-succeeded.json")], { "jax-e2e-worker-0": OK(0), "jax-e2e-worker-1": tricky });

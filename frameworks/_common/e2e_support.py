@@ -183,6 +183,14 @@ def fail(framework: str, message: str, code: int = EXIT_CHECK_FAILED, **fields: 
     os._exit(code)  # skip interpreter teardown: framework runtimes can hang there after a failure
 
 
+def _signal_group(leader: int, sig: signal.Signals) -> None:
+    """Signals the child's process group, if anything of it is left."""
+    try:
+        os.killpg(leader, sig)
+    except ProcessLookupError:
+        pass
+
+
 def _supervise(framework: str) -> int:
     """Runs this same script as a child and watches it.
 
@@ -221,10 +229,20 @@ def _supervise(framework: str) -> int:
     try:
         code = child.wait(timeout=deadline)
     except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
+        # SIGTERM first, so a launcher can stop what it started in sessions of their own
+        # (paddle.distributed.launch's trainers); then SIGKILL whatever is left of the group.
+        _signal_group(child.pid, signal.SIGTERM)
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(child.pid, signal.SIGKILL)
         child.wait()
         reader.join(5)
         fail(framework, f"deadline of {deadline:g}s passed (E2E_DEADLINE_SECONDS); a peer or a collective is stuck", EXIT_DEADLINE)
+    # Nothing the payload started outlives it (e.g. a launcher's trainers after a failed rendezvous);
+    # they would also hold the output pipe open.
+    _signal_group(child.pid, signal.SIGKILL)
     reader.join(5)
     if not reported and code == -signal.SIGALRM:
         fail(framework, "the peers did not all join within E2E_INIT_TIMEOUT_SECONDS (the join watchdog fired)", EXIT_CHECK_FAILED)

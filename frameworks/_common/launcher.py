@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,9 @@ class Outcome:
     max_rss_bytes: int
     timed_out: bool
     result: dict | None = field(default=None)
+    # Peak of the summed RSS of the process and everything it started, sampled every 0.1 s:
+    # what one container holds when a payload launches others (mpirun, paddle's launch).
+    max_tree_rss_bytes: int = 0
 
     def describe(self) -> str:
         tail = "\n".join(self.stderr.strip().splitlines()[-15:])
@@ -111,6 +115,16 @@ def launch(
             err = open(Path(scratch, f"{index}.err"), "w+")
             proc = subprocess.Popen([python, str(script)], env={**base, **env}, stdout=out, stderr=err, start_new_session=True)
             procs.append((proc, out, err))
+        tree_peaks = [0] * len(procs)
+        sampling = threading.Event()
+
+        def sample() -> None:
+            while not sampling.wait(0.1):
+                for i, (proc, _, _) in enumerate(procs):
+                    tree_peaks[i] = max(tree_peaks[i], tree_rss_bytes(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         outcomes: list[Outcome | None] = [None] * len(procs)
         pending = {proc.pid: index for index, (proc, _, _) in enumerate(procs)}
         timed_out = False
@@ -143,4 +157,32 @@ def launch(
                 timed_out=timed_out,
                 result=parse_result(stdout),
             )
+        sampling.set()
+        sampler.join()
+        for outcome in outcomes:
+            if outcome is not None:
+                outcome.max_tree_rss_bytes = max(tree_peaks[outcome.index], outcome.max_rss_bytes)
     return Launch([o for o in outcomes if o is not None], time.monotonic() - started)
+
+
+def tree_rss_bytes(root: int) -> int:
+    """The summed RSS of `root` and its descendants now (0 once it is gone)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+    return total

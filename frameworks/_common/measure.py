@@ -1,4 +1,5 @@
-"""Measures a framework's payload as a local job: wall time and peak RSS per process.
+"""Measures a framework's payload as a local job: wall time and peak RSS per process tree
+(the process and what it starts, as one container holds them).
 
 Run it with the framework's own environment, e.g.
     .venv/jax/bin/python frameworks/_common/measure.py jax --runs 5
@@ -57,15 +58,15 @@ def main() -> int:
         if failed:
             print(outcome.describe(), file=sys.stderr)
             return 1
-        rss = [o.max_rss_bytes / MIB for o in outcome.outcomes]
+        rss = [o.max_tree_rss_bytes / MIB for o in outcome.outcomes]
         walls.append(outcome.wall_seconds)
         peaks.extend(rss)
-        print(f"run {run}: wall {outcome.wall_seconds:.2f}s, peak RSS per process {', '.join(f'{r:.0f}' for r in rss)} MiB")
+        print(f"run {run}: wall {outcome.wall_seconds:.2f}s, peak RSS per process tree {', '.join(f'{r:.0f}' for r in rss)} MiB")
 
     peak = max(peaks)
     print(f"\n{args.framework}: {count} processes x {args.runs} runs on this machine")
     print(f"  median wall time      {statistics.median(walls):.2f} s (max {max(walls):.2f} s)")
-    print(f"  peak RSS per process  median {statistics.median(peaks):.0f} MiB, max {peak:.0f} MiB")
+    print(f"  peak RSS per tree     median {statistics.median(peaks):.0f} MiB, max {peak:.0f} MiB")
     print(f"  memory request        {round_up(peak * REQUEST_FACTOR, REQUEST_STEP)}Mi  (peak x {REQUEST_FACTOR}, to {REQUEST_STEP} Mi)")
     limit = max(LIMIT_FLOOR, round_up(peak * LIMIT_FACTOR, LIMIT_STEP))
     print(f"  memory limit          {limit}Mi  (peak x {LIMIT_FACTOR}, to {LIMIT_STEP} Mi, at least {LIMIT_FLOOR} Mi)")

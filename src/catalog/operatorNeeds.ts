@@ -46,7 +46,7 @@ export function operatorNeeds(entries: CatalogEntry[]): OperatorNeeds {
       }
       const contents = (i: OperatorImage) => [...i.files.map((f) => `${f.target}=${f.sha256}`).sort(), `kubectl=${i.kubectl ?? ""}`, `command=${JSON.stringify(i.command ?? [])}`].join(",");
       if (seen && contents(seen.image) !== contents(image)) {
-        throw new CatalogError(entry.specFile, "operator.images", `${image.reference} gets other files here than in ${seen.file}; the cluster holds one image under that name`);
+        throw new CatalogError(entry.specFile, "operator.images", `${image.reference} gets other files, kubectl or command here than in ${seen.file}; the cluster holds one image under that name`);
       }
       images.set(image.reference, { image, file: entry.specFile });
     }

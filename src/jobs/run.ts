@@ -7,7 +7,7 @@ import type { KindCluster } from "../cluster/kind.js";
 import { FailureWithLog, sleep } from "../exec/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
-import { jobsStatusProblem, jobState, listRestartProblem, mergeLists, podEnds, podNames, restartedPods, type JobState } from "./status.js";
+import { jobsStatusProblem, jobState, listRestartProblem, mergeLists, podEnds, podNames, podsBeingDeleted, restartedPods, type JobState } from "./status.js";
 
 export interface JobOutcome {
   state: JobState;
@@ -102,10 +102,12 @@ export async function runJob(
   if (state.phase === "succeeded") ({ listJson, problem: afterSuccess } = await awaitPodEnds(job, listJson, poll, note, pacing));
 
   const logs = await podLogs(cluster, job, listJson);
-  const results = Object.fromEntries(Object.entries(logs).map(([pod, log]) => [pod, parseResultLine(log)]));
   const tail = Object.entries(logs).flatMap(([pod, log]) => log.trimEnd().split("\n").slice(-8).map((line) => `${pod}: ${line}`));
   if (state.phase === "failed") throw new FailureWithLog(`${job.kind} ${job.name} failed: ${state.detail}`, tail);
   if (afterSuccess) throw new FailureWithLog(afterSuccess, tail);
+  // Pods the operator removes after success ran no payload of their own (an MPIJob's workers).
+  const leaving = new Set(podsBeingDeleted(listJson));
+  const results = Object.fromEntries(Object.entries(logs).filter(([pod]) => !leaving.has(pod)).map(([pod, log]) => [pod, parseResultLine(log)]));
   const notOk = Object.keys(results).filter((pod) => results[pod]?.ok !== true);
   if (Object.keys(results).length === 0 || notOk.length > 0) {
     const lines = describeResults(Object.fromEntries(notOk.map((pod) => [pod, results[pod]])));

@@ -34,7 +34,7 @@ interface ContainerStatus {
 
 interface Item {
   kind?: string;
-  metadata?: { name?: string };
+  metadata?: { name?: string; deletionTimestamp?: string };
   /** Events only. */
   reason?: string;
   message?: string;
@@ -182,6 +182,15 @@ export interface PodEnds {
   running: string[];
   /** Pods that ended Failed, with the first terminated container's reason. */
   failed: string[];
+}
+
+/**
+ * Pods the operator is removing (deletionTimestamp set): after success, an MPIJob's workers
+ * (cleanPodPolicy Running) end this way, having run no payload of their own to report.
+ */
+export function podsBeingDeleted(listJson: string): string[] {
+  const list = JSON.parse(listJson) as { items?: Item[] };
+  return (list.items ?? []).filter((i) => i.kind === "Pod" && i.metadata?.deletionTimestamp).map((i) => i.metadata?.name ?? "pod");
 }
 
 /** Merges `kubectl get ... -o json` lists into one. */

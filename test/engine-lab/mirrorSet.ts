@@ -11,7 +11,8 @@ import { stringify } from "yaml";
 import { KIND_NODE_IMAGES, kindBinary, kubectlBinary, DIND_IMAGE, JOBSET, TRAINER_V2 } from "../../src/versions/pins.js";
 import { fsReader } from "../../src/catalog/fsReader.js";
 import { loadCatalog } from "../../src/catalog/loader.js";
-import { buildPlan } from "../../src/catalog/plan.js";
+import { aptInstallScript, buildPlan } from "../../src/catalog/plan.js";
+import { operatorNeeds } from "../../src/catalog/operatorNeeds.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { localRepository, repositorySlug } from "../helpers/upstreamGit.js";
 import { copyTree } from "../helpers/upstreamTrees.js";
@@ -20,6 +21,7 @@ import { docker, removeContainers } from "../lab/localRunner.js";
 import { NODE_IMAGE, pushToLabRegistry } from "./engine.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+const OPERATOR_BASE_STAND_IN = "lab/operator-base:bookworm-busybox";
 const NETWORK = "lab-engine";
 /** The servers' image: the lab's Node image with git (the git server runs `git http-backend`). */
 const SERVERS_IMAGE = "lab/engine-lab-servers";
@@ -44,6 +46,11 @@ export async function frameworkBases(): Promise<string[]> {
   return [...new Set(catalog.flatMap((f) => buildPlan(f).layers.flatMap((l) => (l.step === "base" ? [l.image.ref] : []))))];
 }
 
+/** The pinned bases of the images the v1 operator starts (PyTorch's init container, MPI's kubectl delivery). */
+export async function operatorImageBases(): Promise<string[]> {
+  return [...new Set(operatorNeeds(await loadCatalog(fsReader(REPO_ROOT))).images.map((image) => image.from.ref))];
+}
+
 /** Removes the file and git servers, if they run (the registry stays: the engine lab's builds use it). */
 export function stopMirrors(): void {
   removeContainers(FILES.name, GIT.name);
@@ -58,10 +65,11 @@ export interface MirrorSet {
 /**
  * Serves the lab's stand-ins and writes the mirror file for a run of Kubernetes 1.35: the
  * Docker service (the lab's, with runc-lab where the sandbox needs it), the lab's node image,
- * the frameworks' base (the lab's Python image for each), the operators' images, kind and kubectl built here, and the Trainer and
+ * the frameworks' base (the lab's Python image for each), the operators' images and the bases of
+ * the images they start (the lab's Debian), kind and kubectl built here, and the Trainer and
  * JobSet repositories of ../shared/upstream.
  */
-export function serveMirrors(labCache: string, workDir: string, frameworkBases: string[]): MirrorSet {
+export function serveMirrors(labCache: string, workDir: string, frameworkBases: string[], operatorBases: string[] = []): MirrorSet {
   const work = join(workDir, "mirrors");
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, "files"), { recursive: true });
@@ -83,6 +91,12 @@ export function serveMirrors(labCache: string, workDir: string, frameworkBases: 
 
   const python = pushToLabRegistry("lab/python:3.11-bookworm", "dagger-lab/python:3.11-bookworm");
   for (const base of frameworkBases) images[base] = python;
+  // The pinned alpine of the operator's images: the lab's stand-in, Debian with busybox (test/lab/frameworkImages.ts).
+  if (operatorBases.length > 0) {
+    execFileSync("docker", ["build", "-q", "-t", OPERATOR_BASE_STAND_IN, "-"], { input: `FROM lab/debian:bookworm\nRUN ${aptInstallScript(["busybox"])}\n`, stdio: ["pipe", "ignore", "inherit"] });
+    const standIn = pushToLabRegistry(OPERATOR_BASE_STAND_IN, "dagger-lab/operator-base:bookworm-busybox");
+    for (const base of operatorBases) images[base] = standIn;
+  }
 
   // kind and kubectl built here (the lab's), named by the URLs the module pins.
   const binaries: Record<string, { url: string; sha256: string }> = {};
@@ -120,7 +134,7 @@ export interface RunInputs {
 }
 
 export async function serveRunInputs(labCache: string, workDir: string): Promise<RunInputs> {
-  const served = serveMirrors(labCache, workDir, await frameworkBases());
+  const served = serveMirrors(labCache, workDir, await frameworkBases(), await operatorImageBases());
   return { mirrors: served.file, v1Tree: copyTree("v1", join(workDir, "operator-v1"), ["manifests"]), stop: served.stop };
 }
 

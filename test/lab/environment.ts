@@ -3,11 +3,12 @@
 // shared volume, and a client container bound to it. Built from the module's own
 // dockerdArgs, clientEnvironment and Docker data scripts.
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DOCKER_RUNS_DIR, prepareRunDataScript, removeRunDataScript } from "../../src/cluster/dockerData.js";
 import { DOCKER_HOST_ALIAS } from "../../src/cluster/kindConfig.js";
 import { clientEnvironment, dockerdArgs } from "../../src/cluster/serviceSpec.js";
-import { docker, LocalRunner, removeContainers } from "./localRunner.js";
+import { docker, LocalRunner, removeContainers, type SharedFolder } from "./localRunner.js";
 
 /** The lab's network; a second environment beside the first needs one of its own (both answer to "docker"). */
 export const NETWORK = "lab-e2e";
@@ -68,14 +69,17 @@ export function startEnvironment(network: string = NETWORK): LabEnvironment {
     "lab/docker-service", ...dockerdArgs(runId),
   ]);
   const env = Object.entries(clientEnvironment(runId)).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-  docker(["run", "-d", "--name", clientName, "--network", network, ...env, "--entrypoint", "sleep", "lab/client", "infinity"]);
+  // The lab's image archives, shared read-only instead of copied in (LocalRunner links them).
+  const archives: SharedFolder = { host: join(process.env.LAB_CACHE!, "archives"), container: "/lab/archives" };
+  mkdirSync(archives.host, { recursive: true });
+  docker(["run", "-d", "--name", clientName, "--network", network, ...env, "-v", `${archives.host}:${archives.container}:ro`, "--entrypoint", "sleep", "lab/client", "infinity"]);
   // Dagger starts a service once its port answers; here the harness waits for dockerd itself.
   docker(["exec", clientName, "sh", "-c", "for i in $(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; docker info"]);
   let disposed = false;
   return {
     runId,
     service,
-    client: new LocalRunner(clientName),
+    client: new LocalRunner(clientName, [], new Map(), [archives]),
     dispose() {
       if (disposed) return;
       disposed = true;

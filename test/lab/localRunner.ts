@@ -45,6 +45,12 @@ function execIn(container: string, argv: string[], options: RunOptions): Promise
   });
 }
 
+/** A host folder bind-mounted read-only into the container (e.g. the lab's image archives). */
+export interface SharedFolder {
+  host: string;
+  container: string;
+}
+
 /** Commands in a running container; inputs are placed once and stay, like files of the client. */
 export class LocalRunner implements CommandRunner<string> {
   constructor(
@@ -52,10 +58,21 @@ export class LocalRunner implements CommandRunner<string> {
     private readonly inputs: Input<string>[] = [],
     /** What is already in the container, by path: shared by every runner derived from this one. */
     private readonly placed: Map<string, string> = new Map(),
+    /**
+     * Files under a shared folder are linked, not copied: a copy of every image archive in the
+     * client would double the disk a run needs (a Dagger mount copies nothing either).
+     */
+    private readonly shared: SharedFolder[] = [],
   ) {}
 
   with(inputs: Input<string>[]): LocalRunner {
-    return new LocalRunner(this.container, [...this.inputs, ...inputs], this.placed);
+    return new LocalRunner(this.container, [...this.inputs, ...inputs], this.placed, this.shared);
+  }
+
+  /** Where a host file is visible in the container through a shared folder, if it is. */
+  private sharedPath(file: string): string | undefined {
+    const folder = this.shared.find((f) => file.startsWith(`${f.host}/`));
+    return folder ? posix.join(folder.container, file.slice(folder.host.length + 1)) : undefined;
   }
 
   private place(): void {
@@ -67,8 +84,10 @@ export class LocalRunner implements CommandRunner<string> {
         const mode = input.mode === undefined ? "" : ` && chmod ${input.mode.toString(8)} ${shellQuote(input.path)}`;
         docker(["exec", "-i", this.container, "sh", "-c", `mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(input.path)}${mode}`], input.text);
       } else {
-        docker(["exec", this.container, "sh", "-c", `rm -rf ${shellQuote(input.path)} && mkdir -p ${shellQuote(dir)}`]);
-        docker(["cp", "file" in input ? input.file : input.directory, `${this.container}:${input.path}`]);
+        const linked = "file" in input ? this.sharedPath(input.file) : undefined;
+        const link = linked ? ` && ln -s ${shellQuote(linked)} ${shellQuote(input.path)}` : "";
+        docker(["exec", this.container, "sh", "-c", `rm -rf ${shellQuote(input.path)} && mkdir -p ${shellQuote(dir)}${link}`]);
+        if (!linked) docker(["cp", "file" in input ? input.file : input.directory, `${this.container}:${input.path}`]);
         // What was placed inside the replaced path is gone with it (a Dagger mount replaces it too).
         for (const path of [...this.placed.keys()]) if (path.startsWith(`${input.path}/`)) this.placed.delete(path);
       }

@@ -78,12 +78,17 @@ def wait_for_workers(hosts: list[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     pending = list(hosts)
     while pending:
-        phase = subprocess.run([kubectl, "get", "pod", pending[0], "-o", "jsonpath={.status.phase}"], capture_output=True, text=True, timeout=30)
-        if phase.returncode == 0 and phase.stdout.strip() == "Running":
+        left = max(1.0, deadline - time.monotonic())
+        try:
+            phase = subprocess.run([kubectl, "get", "pod", pending[0], "-o", "jsonpath={.status.phase}"], capture_output=True, text=True, timeout=min(30.0, left))
+            said = phase.stdout.strip() or (phase.stderr.strip().splitlines() or ["no answer"])[-1]
+            running = phase.returncode == 0 and said == "Running"
+        except subprocess.TimeoutExpired:
+            said, running = "kubectl get pod did not answer", False
+        if running:
             pending.pop(0)
             continue
         if time.monotonic() > deadline:
-            said = phase.stdout.strip() or phase.stderr.strip().splitlines()[-1:] or "no answer"
             raise CheckFailed(f"worker {pending[0]} was not Running within {timeout:g}s (E2E_INIT_TIMEOUT_SECONDS): {said}")
         time.sleep(0.5)
     log(f"workers running: {', '.join(hosts)}")
@@ -123,7 +128,9 @@ def launcher(values: dict[str, str]) -> dict[str, object]:
     log(f"{' '.join(version)}: starting {ranks} ranks on {len(hosts)} hosts")
     os.environ.setdefault("E2E_INIT_TIMEOUT_SECONDS", str(int(init_timeout)))
     os.environ.setdefault("E2E_DEADLINE_SECONDS", str(int(env_seconds("E2E_DEADLINE_SECONDS", 240))))
-    run = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    # Every rank runs under its own supervisor, locally as through `kubectl exec`.
+    rank_env = {name: value for name, value in os.environ.items() if name != "E2E_SUPERVISED_CHILD"}
+    run = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=rank_env)
     results: dict[int, dict] = {}
     assert run.stdout is not None
     for line in run.stdout:

@@ -6,6 +6,8 @@ itself instead of through the operator's `kubectl exec` agent.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,6 +15,7 @@ PAYLOAD = Path(__file__).resolve().parents[1] / "payload" / "mpi_e2e.py"
 DEFAULT_PROCESSES = 2  # Worker replicas in mpijob.yaml, one rank each (the launcher runs none)
 env_v2 = None  # the MPI runtimes of Trainer v2 are their own frameworks
 _HOSTFILES = Path(tempfile.mkdtemp(prefix="mpi-e2e-hostfiles-"))
+atexit.register(shutil.rmtree, _HOSTFILES, True)
 
 
 def hostfile(text: str) -> str:

@@ -3,8 +3,8 @@
 # untagged, and an image's archive (named by the image ID, test/lab/frameworkImages.ts) outlives
 # the image. Removes only what the lab made (untagged images with the lab.recipe label, archives
 # of images gone from Docker). With --check-space (before a run's first build), it then fails
-# with a clear message when less than LAB_MIN_FREE_GIB (default 15: what a run took at its peak,
-# docs/lab.md) is free where the lab writes.
+# with a clear message when less than LAB_MIN_FREE_GIB (default 25: what a run took at its peak,
+# docs/lab.md) is free where the lab writes, having first removed the engine lab's state (a cache).
 set -euo pipefail
 : "${LAB_CACHE:?}" "${DOCKER_HOST:?}"
 
@@ -25,10 +25,19 @@ if [ -d "$archives" ]; then
 fi
 
 [ "${1:-}" = --check-space ] || exit 0
-need=${LAB_MIN_FREE_GIB:-15}
-for dir in "$LAB_CACHE" "$(docker info -f '{{.DockerRootDir}}')"; do
+need=${LAB_MIN_FREE_GIB:-25}
+free_gib() { echo $(( $(df -Pk "$1" | awk 'NR == 2 {print $4}') / 1024 / 1024 )); }
+docker_root=$(docker info -f '{{.DockerRootDir}}')
+# The engine lab's state is a cache (its cases run a cold engine too): short of room, it goes first.
+state=lab-dagger-state
+if (( $(free_gib "$docker_root") < need )) && docker volume inspect "$state" >/dev/null 2>&1 \
+  && ! docker ps -q --filter "volume=$state" | grep -q .; then
+  echo "lab: $(free_gib "$docker_root") GiB free, the lab needs ${need} GiB: removing the engine lab's state (volume $state); its engine starts cold"
+  docker volume rm "$state" >/dev/null
+fi
+for dir in "$LAB_CACHE" "$docker_root"; do
   [ -d "$dir" ] || continue
-  free=$(( $(df -Pk "$dir" | awk 'NR == 2 {print $4}') / 1024 / 1024 ))
+  free=$(free_gib "$dir")
   if (( free < need )); then
     echo "lab: only ${free} GiB free on the file system of $dir; the lab needs ${need} GiB (LAB_MIN_FREE_GIB)." >&2
     echo "lab: free space there (docker system df shows what the lab's Docker holds; the engine lab's state is the volume lab-dagger-state, up to 40 GB), or set LAB_MIN_FREE_GIB if you know the run needs less." >&2
