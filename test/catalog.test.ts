@@ -192,7 +192,7 @@ describe("--framework lists", () => {
 
   it("accept all, meaning every catalog entry", async () => {
     expect(await resolveFrameworks(reader, "all")).toEqual(await listFrameworks(reader));
-    expect(await resolveFrameworks(reader, "all")).toEqual(["jax", "mpi", "pytorch", "tensorflow", "xgboost"]);
+    expect(await resolveFrameworks(reader, "all")).toEqual(["jax", "mpi", "paddle", "pytorch", "tensorflow", "xgboost"]);
   });
 
   it("accept all on Trainer v2, meaning every entry with a trainJob", async () => {
@@ -207,7 +207,7 @@ describe("--framework lists", () => {
   });
 
   it("name every unknown entry", async () => {
-    await expect(resolveFrameworks(reader, "jax,tf,paddle")).rejects.toThrow(/^--framework: unknown frameworks "tf", "paddle"; available: jax, mpi, pytorch, tensorflow, xgboost, or "all"$/);
+    await expect(resolveFrameworks(reader, "jax,tf,caffe")).rejects.toThrow(/^--framework: unknown frameworks "tf", "caffe"; available: jax, mpi, paddle, pytorch, tensorflow, xgboost, or "all"$/);
   });
 
   it("splits, trims and de-duplicates", () => {

@@ -54,6 +54,6 @@ describe("--operator", () => {
     expect(parseOperatorLine("")).toBe("v1");
     expect(parseOperatorLine(undefined)).toBe("v1");
     expect(parseOperatorLine("v2")).toBe("v2");
-    expect(() => parseOperatorLine("2")).toThrow('--operator: "2" is not an operator line: use v1 (Training Operator v1.9.4, JAXJob, MPIJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0, TrainJob)');
+    expect(() => parseOperatorLine("2")).toThrow('--operator: "2" is not an operator line: use v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0, TrainJob)');
   });
 });

@@ -19,6 +19,6 @@ export function parseOperatorLine(value?: string | null): OperatorLine {
   if ((OPERATOR_LINES as readonly string[]).includes(asked)) return asked as OperatorLine;
   throw new ArgumentError(
     "operator",
-    `"${value}" is not an operator line: use v1 (Training Operator ${OPERATOR_V1.tag}, JAXJob, MPIJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer ${TRAINER_V2.tag}, TrainJob)`,
+    `"${value}" is not an operator line: use v1 (Training Operator ${OPERATOR_V1.tag}, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer ${TRAINER_V2.tag}, TrainJob)`,
   );
 }

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fsReader } from "../../src/catalog/fsReader.js";
-import { catalogListing, loadCatalog, loadFramework } from "../../src/catalog/loader.js";
+import { catalogListing, listFrameworks, loadCatalog, loadFramework } from "../../src/catalog/loader.js";
 import { buildPlan } from "../../src/catalog/plan.js";
 import { cliName } from "../../scripts/reference.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
@@ -126,7 +126,8 @@ async function main(): Promise<void> {
     await runCase("engine lab: bad input fails with the module's own message, before any build or cluster", async () => {
       const unknown = await call(["call", "image-ref", "--framework", "nope"]);
       expect(unknown.exitCode !== 0, `exit 0 for an unknown framework: ${unknown.stdout}`);
-      expect(/--framework: unknown framework "nope"; available: jax, pytorch, xgboost/.test(plain(unknown.stderr)), said(unknown));
+      const available = (await listFrameworks(fsReader(REPO_ROOT))).join(", ");
+      expect(plain(unknown.stderr).includes(`--framework: unknown framework "nope"; available: ${available}`), said(unknown));
       const mirrors = join(scratch, "bad-mirrors.yaml");
       writeFileSync(mirrors, "images:\n  alpine:3.22.6: registry.internal/alpine:3.22.6\n");
       const badMirror = await call(["call", "tarball", "--framework", "jax", "--mirrors", mirrors]);
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
       edit: "engine lab: after a one-line payload edit only the payload layer is rebuilt",
       failing: "engine lab: the failing payload fails the run, naming the step and the job's own reason, and its report keeps the diagnostics",
       v2: "engine lab: test --framework jax,xgboost --operator v2 passes, Trainer and JobSet fetched over git from the lab's server",
+      kinds: "engine lab: test --framework mpi,paddle,tensorflow passes on v1, MPI's kubectl-delivery image built by the engine with the run's kubectl",
     };
     if (!Object.values(clusterCases).some(selected)) return;
     const served = await serveRunInputs(LAB_CACHE, scratch);
@@ -212,6 +214,18 @@ async function main(): Promise<void> {
         const result = keep("test-v2", await call(["call", "test", "--framework", "jax,xgboost", "--operator", "v2", "--mirrors", mirrors, "check"], 3600));
         expect(result.exitCode === 0, said(result));
         expect(/jax\s+PASSED/.test(result.stdout) && /xgboost\s+PASSED/.test(result.stdout), `summary:\n${result.stdout}`);
+        return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
+      });
+
+      await runCase(clusterCases.kinds, async () => {
+        const args = ["call", "test", "--framework", "mpi,paddle,tensorflow", "--operator-source", v1Tree, "--mirrors", mirrors, "check"];
+        const result = keep("test-v1-kinds", await engine.cli(args, { cwd: REPO_ROOT, timeoutSeconds: 3600 }));
+        expect(result.exitCode === 0, said(result));
+        for (const kind of ["mpi\\s+PASSED\\s+MPIJob", "paddle\\s+PASSED\\s+PaddleJob", "tensorflow\\s+PASSED\\s+TFJob"]) {
+          expect(new RegExp(kind).test(result.stdout), `no ${kind} in the summary:\n${result.stdout}`);
+        }
+        // The launcher's init container ran the delivery image the engine built: the launcher reached both workers.
+        expect(/mpi-e2e-launcher: ok .*hosts=2/.test(result.stdout), `the MPI launcher's result:\n${result.stdout}`);
         return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
       });
     } finally {
