@@ -9,7 +9,8 @@ import { loadCatalog, loadFramework, type CatalogEntry } from "../src/catalog/lo
 import { diagnosticCommands, diagnosticsScript, diagnosticsTimeoutSeconds, jobDiagnosticCommands, parseDiagnosticsIndex } from "../src/jobs/diagnostics.js";
 import { FRAMEWORK_LABEL, renderJob, type RenderedJob } from "../src/jobs/manifest.js";
 import { describeResults, parseResultLine } from "../src/jobs/results.js";
-import { FATAL_WAITING_REASONS, jobsStatusProblem, jobState, podNames, restartedPods, restartProblem, type JobWatch } from "../src/jobs/status.js";
+import { FATAL_WAITING_REASONS, jobsStatusProblem, jobState, podNames, REPLICATED_JOB_LABEL, restartedPods, restartProblem, withoutLeavingServers, type JobWatch } from "../src/jobs/status.js";
+import { runtimeReplicatedJobs } from "../src/jobs/trainJob.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 import { fixture } from "./helpers/fixtures.js";
 import { shellSyntaxErrors } from "./helpers/shell.js";
@@ -32,7 +33,7 @@ describe("job manifest", () => {
     expect(worker.replicas).toBe(2);
     const [container] = worker.template.spec.containers;
     expect(container).toMatchObject({ name: "jax", image: IMAGE, imagePullPolicy: "Never" });
-    expect(container.resources).toEqual(jax.spec.job.resources);
+    expect(container.resources).toEqual(jax.resources);
     expect(container.ports).toEqual([{ name: "jaxjob-port", containerPort: 6666 }]);
   });
 
@@ -44,7 +45,7 @@ describe("job manifest", () => {
   });
 
   it("leaves the catalog's template untouched", () => {
-    const container = (jax.job.manifest as any).spec.jaxReplicaSpecs.Worker.template.spec.containers[0];
+    const container = (jax.job!.manifest as any).spec.jaxReplicaSpecs.Worker.template.spec.containers[0];
     expect(container.image).toBeUndefined();
   });
 });
@@ -118,7 +119,7 @@ describe("a TrainJob fails on the first restart or non-zero exit (its runtime re
 describe("a Complete TrainJob's status.jobsStatus, as upstream's e2e test requires it", () => {
   const list = (jobsStatus: object[]) => JSON.stringify({ items: [{ kind: "TrainJob", metadata: { name: "jax-e2e" }, status: { jobsStatus } }] });
   const done = { name: "node", ready: 0, succeeded: 1, failed: 0, active: 0, suspended: 0 };
-  const expected = [{ name: "node", replicas: 1 }];
+  const expected = [{ name: "node", replicas: 1, mustSucceed: true }];
 
   it("passes when every replicated Job succeeded and nothing else is counted", () => {
     expect(jobsStatusProblem(list([done]), "TrainJob", "jax-e2e", expected)).toBeUndefined();
@@ -132,6 +133,55 @@ describe("a Complete TrainJob's status.jobsStatus, as upstream's e2e test requir
       "status.jobsStatus: node: not listed (want succeeded 1, the others 0); not in the runtime: launcher",
     );
     expect(jobsStatusProblem(list([{ name: "node", succeeded: 1 }]), "TrainJob", "jax-e2e", expected)).toMatch(/ready unset/);
+  });
+
+  // An MPI runtime (mlx-distributed): successPolicy targets the launcher; JobSet deletes the sshd nodes after it.
+  const mpi = [
+    { name: "node", replicas: 1, mustSucceed: false },
+    { name: "launcher", replicas: 1, mustSucceed: true },
+  ];
+  const launcher = { ...done, name: "launcher" };
+
+  it("wants a serving Job only gone and never failed, the targeted one succeeded", () => {
+    expect(jobsStatusProblem(list([{ name: "node", ready: 0, succeeded: 0, failed: 0, active: 0, suspended: 0 }, launcher]), "TrainJob", "jax-e2e", mpi)).toBeUndefined();
+    expect(jobsStatusProblem(list([launcher]), "TrainJob", "jax-e2e", mpi)).toBeUndefined();
+    expect(jobsStatusProblem(list([{ name: "node", ready: 1, active: 1 }, launcher]), "TrainJob", "jax-e2e", mpi)).toBe(
+      "status.jobsStatus: node: ready 1, succeeded unset, failed unset, active 1, suspended unset (serves the others: want failed 0 and, once done, active 0)",
+    );
+    expect(jobsStatusProblem(list([{ name: "node", failed: 1 }, launcher]), "TrainJob", "jax-e2e", mpi)).toMatch(/^status.jobsStatus: node: .*failed 1/);
+    expect(jobsStatusProblem(list([{ name: "node" }, { ...launcher, succeeded: 0, failed: 1 }]), "TrainJob", "jax-e2e", mpi)).toMatch(/^status.jobsStatus: launcher: .*want succeeded 1/);
+  });
+});
+
+describe("the runtime's replicated Jobs and its successPolicy", () => {
+  const runtime = (spec: object) => ({ metadata: { name: "rt" }, spec: { template: { spec } } });
+  const replicatedJobs = [{ name: "node" }, { name: "launcher", replicas: 1 }];
+
+  it("wants every Job to succeed without a successPolicy, and only the targeted ones with one", () => {
+    expect(runtimeReplicatedJobs(runtime({ replicatedJobs }))).toEqual([
+      { name: "node", replicas: 1, mustSucceed: true },
+      { name: "launcher", replicas: 1, mustSucceed: true },
+    ]);
+    expect(runtimeReplicatedJobs(runtime({ replicatedJobs, successPolicy: { operator: "All", targetReplicatedJobs: ["launcher"] } })).map((r) => r.mustSucceed)).toEqual([false, true]);
+  });
+
+  it("refuses an operator it cannot judge, naming the field", () => {
+    expect(() => runtimeReplicatedJobs(runtime({ replicatedJobs, successPolicy: { operator: "Any" } }))).toThrow(/rt: spec.template.spec.successPolicy.operator "Any" is not supported/);
+  });
+});
+
+describe("pods JobSet removes after success", () => {
+  const pod = (name: string, job: string, deleting: boolean) => ({
+    kind: "Pod",
+    metadata: { name, labels: { [REPLICATED_JOB_LABEL]: job }, ...(deleting ? { deletionTimestamp: "2026-12-06T00:00:00Z" } : {}) },
+    status: { phase: "Failed", containerStatuses: [{ name: "node", state: { terminated: { exitCode: 255 } } }] },
+  });
+  const list = (...items: object[]) => JSON.stringify({ items });
+
+  it("drops only a serving Job's pods that are being deleted", () => {
+    const all = list(pod("t-node-0-0", "node", true), pod("t-node-0-1", "node", false), pod("t-launcher-0-0", "launcher", true));
+    expect(podNames(withoutLeavingServers(all, ["node"]))).toEqual(["t-launcher-0-0", "t-node-0-1"]);
+    expect(withoutLeavingServers(all, [])).toBe(all);
   });
 });
 
@@ -289,14 +339,14 @@ describe("diagnostics index (what is copied out of the cluster's exec)", () => {
 
 describe("every catalog job", () => {
   it("gets this run's image, pull policy and resources on every replica's framework container", async () => {
-    for (const entry of await loadCatalog(fsReader(REPO_ROOT))) {
+    for (const entry of (await loadCatalog(fsReader(REPO_ROOT))).filter((e) => e.job)) {
       const rendered = parse(renderJob(entry, `docker.io/x/${entry.name}:t`).yaml);
-      const replicas = rendered.spec[entry.job.replicaSpecsField] as Record<string, any>;
+      const replicas = rendered.spec[entry.job!.replicaSpecsField] as Record<string, any>;
       expect(Object.keys(replicas).length, entry.name).toBeGreaterThan(0);
       for (const [type, replica] of Object.entries(replicas)) {
-        const container = replica.template.spec.containers.find((c: any) => c.name === entry.spec.job.container);
+        const container = replica.template.spec.containers.find((c: any) => c.name === entry.spec.job!.container);
         expect(container, `${entry.name} ${type}`).toMatchObject({ image: `docker.io/x/${entry.name}:t`, imagePullPolicy: "Never" });
-        expect(container.resources).toEqual(entry.spec.job.resources);
+        expect(container.resources).toEqual(entry.resources);
         expect(replica.template.metadata.labels[FRAMEWORK_LABEL]).toBe(entry.name);
       }
     }
@@ -304,7 +354,7 @@ describe("every catalog job", () => {
 
   it("runs master and worker for PyTorch and XGBoost", async () => {
     const reader = fsReader(REPO_ROOT);
-    expect((await loadFramework(reader, "pytorch")).job.replicas).toEqual({ Master: 1, Worker: 1 });
+    expect((await loadFramework(reader, "pytorch")).job!.replicas).toEqual({ Master: 1, Worker: 1 });
     expect((await loadFramework(reader, "xgboost")).job).toMatchObject({ replicaSpecsField: "xgbReplicaSpecs", replicas: { Master: 1, Worker: 1 } });
   });
 });

@@ -199,12 +199,12 @@ describe("runJob on a TrainJob (Trainer v2)", () => {
 
   it("runs on the installed ClusterTrainingRuntime, bounded by the catalog's time limit on the server", () => {
     expect(trainJob.manifest.spec.runtimeRef).toEqual({ apiGroup: "trainer.kubeflow.org", kind: "ClusterTrainingRuntime", name: "jax-distributed" });
-    expect(trainJob.manifest.spec.activeDeadlineSeconds).toBe(jax.spec.job.timeoutSeconds);
+    expect(trainJob.manifest.spec.activeDeadlineSeconds).toBe(jax.timeoutSeconds);
     // The TrainJob alone: no runtime of the run's own beside it.
     expect(trainJob.yaml).not.toMatch(/^---$/m);
     expect(trainJob.yaml).toMatch(/^kind: TrainJob$/m);
-    expect(trainJob.waitSeconds).toBe(jax.spec.job.timeoutSeconds + 30);
-    expect(trainJob.jobsStatus).toEqual([{ name: "node", replicas: 1 }]);
+    expect(trainJob.waitSeconds).toBe(jax.timeoutSeconds + 30);
+    expect(trainJob.jobsStatus).toEqual([{ name: "node", replicas: 1, mustSucceed: true }]);
   });
 
   it("finds the TrainJob by its label and the pods by their JobSet's name, and passes on Complete with every Job succeeded", async () => {

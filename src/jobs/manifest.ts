@@ -47,38 +47,47 @@ export interface RenderedJob {
 export interface ReplicatedJob {
   name: string;
   replicas: number;
+  /**
+   * Whether its Jobs must succeed: those the runtime's successPolicy targets (all, without
+   * one). The others serve them (an MPI runtime's sshd nodes) and are deleted once they have.
+   */
+  mustSucceed: boolean;
 }
 
+/** The framework's Training Operator v1 job; a framework without one (a Trainer v2 runtime only) is an error naming its file. */
 export function renderJob(entry: CatalogEntry, image: string): RenderedJob {
-  const manifest = structuredClone(entry.job.manifest) as Record<string, any>;
+  const template = entry.job;
+  const spec = entry.spec.job;
+  if (!template || !spec) throw new Error(`${entry.specFile} has no job: ${entry.name} cannot run on Training Operator v1`);
+  const manifest = structuredClone(template.manifest) as Record<string, any>;
   const name: string = manifest.metadata?.name ?? `${entry.name}-e2e`;
   const namespace: string = manifest.metadata?.namespace ?? JOB_NAMESPACE;
   manifest.metadata = { ...manifest.metadata, name, namespace, labels: { ...manifest.metadata?.labels, [FRAMEWORK_LABEL]: entry.name } };
-  const replicaSpecs = manifest.spec[entry.job.replicaSpecsField] as Record<string, any>;
+  const replicaSpecs = manifest.spec[template.replicaSpecsField] as Record<string, any>;
   for (const replica of Object.values(replicaSpecs)) {
     const pod = replica.template;
     pod.metadata = { ...pod.metadata, labels: { ...pod.metadata?.labels, [FRAMEWORK_LABEL]: entry.name } };
     for (const container of pod.spec.containers as Record<string, any>[]) {
-      if (container.name !== entry.spec.job.container) continue;
+      if (container.name !== spec.container) continue;
       container.image = image;
       // The run loads this image into the node: a missing one fails at once (ErrImageNeverPull) instead of going to a registry.
       container.imagePullPolicy = "Never";
-      container.resources = structuredClone(entry.spec.job.resources);
+      container.resources = structuredClone(entry.resources);
     }
   }
   const selector = `${FRAMEWORK_LABEL}=${entry.name}`;
   return {
-    kind: entry.spec.job.kind,
+    kind: spec.kind,
     name,
     namespace,
-    resource: `${entry.spec.job.kind.toLowerCase()}.${KUBEFLOW_API_VERSION.split("/")[0]}`,
+    resource: `${spec.kind.toLowerCase()}.${KUBEFLOW_API_VERSION.split("/")[0]}`,
     selector,
     podSelector: selector,
     successCondition: "Succeeded",
-    pods: Object.values(entry.job.replicas).reduce((a, b) => a + b, 0),
+    pods: Object.values(template.replicas).reduce((a, b) => a + b, 0),
     warningEvents: [],
     related: [],
-    waitSeconds: entry.spec.job.timeoutSeconds,
+    waitSeconds: entry.timeoutSeconds,
     // The v1 jobs never restart a pod (restartPolicy Never, backoffLimit 0): their own Failed is the verdict.
     failOnRestart: false,
     manifest,

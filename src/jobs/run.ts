@@ -7,7 +7,7 @@ import type { KindCluster } from "../cluster/kind.js";
 import { FailureWithLog, sleep } from "../exec/steps.js";
 import type { RenderedJob } from "./manifest.js";
 import { describeResults, parseResultLine, type PayloadResult } from "./results.js";
-import { jobsStatusProblem, jobState, listRestartProblem, mergeLists, podEnds, podNames, podsBeingDeleted, restartedPods, type JobState } from "./status.js";
+import { jobsStatusProblem, jobState, listRestartProblem, mergeLists, podEnds, podNames, podsBeingDeleted, restartedPods, withoutLeavingServers, type JobState } from "./status.js";
 
 export interface JobOutcome {
   state: JobState;
@@ -55,6 +55,7 @@ export async function runJob(
   await cluster.apply(job.yaml);
   const timeout = job.waitSeconds;
   const deadline = pacing.now() + timeout * 1000;
+  const serving = (job.jobsStatus ?? []).filter((r) => !r.mustSucceed).map((r) => r.name);
   const lists = [
     ["kubectl", "get", job.resource, "-n", job.namespace, "-l", job.selector, "-o", "json"],
     ["kubectl", "get", "pods", "-n", job.namespace, "-l", job.podSelector, "-o", "json"],
@@ -71,7 +72,7 @@ export async function runJob(
     try {
       const answers: string[] = [];
       for (const list of lists) answers.push(await cluster.run(list));
-      const json = mergeLists(answers);
+      const json = withoutLeavingServers(mergeLists(answers), serving);
       failures = 0;
       return json;
     } catch (error) {
@@ -92,7 +93,8 @@ export async function runJob(
     last = state.detail;
     if (state.phase === "succeeded" || state.phase === "failed") break;
     if (pacing.now() > deadline) {
-      const bound = timeout === entry.spec.job.timeoutSeconds ? "job.timeoutSeconds" : `job.timeoutSeconds, the ${job.kind}'s own deadline, plus ${timeout - entry.spec.job.timeoutSeconds}s`;
+      const field = entry.spec.job ? "job.timeoutSeconds" : "trainJob.timeoutSeconds";
+      const bound = timeout === entry.timeoutSeconds ? field : `${field}, the ${job.kind}'s own deadline, plus ${timeout - entry.timeoutSeconds}s`;
       throw new FailureWithLog(`${job.kind} ${job.name} did not finish within ${timeout}s (${entry.specFile} ${bound}); last state: ${state.detail}`, []);
     }
     await pacing.pause(pacing.pollSeconds);

@@ -19,14 +19,29 @@ export const DEADLINE_GRACE_SECONDS = 30;
 
 type Manifest = Record<string, any>;
 
-/** The runtime's replicated Jobs (JobSet's default of one Job each), which the TrainJob's status.jobsStatus reports. */
+/**
+ * The runtime's replicated Jobs (JobSet's default of one Job each), which the TrainJob's
+ * status.jobsStatus reports, and which of them must succeed: JobSet's successPolicy (operator
+ * All, the default) wants every targeted one, or every one when it targets none. Its operator
+ * Any, which no built-in runtime uses, is refused rather than judged wrongly.
+ */
 export function runtimeReplicatedJobs(clusterRuntime: Manifest): ReplicatedJob[] {
   const name = clusterRuntime.metadata?.name as string;
-  const replicated = clusterRuntime.spec?.template?.spec?.replicatedJobs;
+  const spec = clusterRuntime.spec?.template?.spec;
+  const replicated = spec?.replicatedJobs;
   if (!Array.isArray(replicated) || replicated.length === 0) {
     throw new Error(`ClusterTrainingRuntime ${name} has no spec.template.spec.replicatedJobs to run a TrainJob on`);
   }
-  return replicated.map((r: Manifest) => ({ name: String(r.name), replicas: Number.isInteger(r.replicas) ? (r.replicas as number) : 1 }));
+  const policy = spec.successPolicy ?? {};
+  if ((policy.operator ?? "All") !== "All") {
+    throw new Error(`ClusterTrainingRuntime ${name}: spec.template.spec.successPolicy.operator ${JSON.stringify(policy.operator)} is not supported; the run judges "All"`);
+  }
+  const targets: string[] = Array.isArray(policy.targetReplicatedJobs) ? policy.targetReplicatedJobs.map(String) : [];
+  return replicated.map((r: Manifest) => ({
+    name: String(r.name),
+    replicas: Number.isInteger(r.replicas) ? (r.replicas as number) : 1,
+    mustSucceed: targets.length === 0 || targets.includes(String(r.name)),
+  }));
 }
 
 /**
@@ -44,7 +59,7 @@ export function renderTrainJob(entry: CatalogEntry, image: string, clusterRuntim
   const manifest = structuredClone(template.manifest) as Manifest;
   const name: string = manifest.metadata?.name ?? `${entry.name}-e2e`;
   const namespace: string = manifest.metadata?.namespace ?? JOB_NAMESPACE;
-  const timeout = entry.spec.job.timeoutSeconds;
+  const timeout = entry.timeoutSeconds;
   manifest.metadata = { ...manifest.metadata, name, namespace, labels: { ...manifest.metadata?.labels, [FRAMEWORK_LABEL]: entry.name } };
   manifest.spec.runtimeRef = { apiGroup: "trainer.kubeflow.org", kind: "ClusterTrainingRuntime", name: template.runtime };
   manifest.spec.activeDeadlineSeconds = timeout;
@@ -52,7 +67,7 @@ export function renderTrainJob(entry: CatalogEntry, image: string, clusterRuntim
     ...manifest.spec.trainer,
     image,
     command: [...entry.spec.image.command],
-    resourcesPerNode: structuredClone(entry.spec.job.resources),
+    resourcesPerNode: structuredClone(entry.resources),
   };
   return {
     kind: "TrainJob",
