@@ -2,7 +2,7 @@
 // into a named tarball that `kind load image-archive` and `docker load` understand.
 import { CacheSharingMode, dag, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { loadFramework, type CatalogEntry } from "./catalog/loader.js";
-import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
+import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, userAddArgs, type ImagePlan, type Layer, type PlanOptions } from "./catalog/plan.js";
 import type { OperatorImage, OperatorNeeds } from "./catalog/operatorNeeds.js";
 import { archiveAnnotations } from "./cluster/archiveNames.js";
 import type { ImageArchive } from "./exec/runner.js";
@@ -17,6 +17,8 @@ function applyLayer(container: Container, source: Directory, layer: Layer, mirro
       return container.from(mirrors.image(layer.image.ref));
     case "system-packages":
       return container.withExec(["sh", "-c", aptInstallScript(layer.packages)]);
+    case "user":
+      return container.withExec(userAddArgs(layer));
     case "python-dependencies":
       // Only the requirements file is mounted, so later layers cannot invalidate this one;
       // the pip cache volume makes a rebuild after a requirements change download little.

@@ -12,7 +12,7 @@ import { renderTrainJob } from "./jobs/trainJob.js";
 import { planDaggerOperatorInstall, prepareOperator, type DaggerOperatorInstall, type PreparedOperator } from "./operator/deploy.js";
 import type { OperatorInstall } from "./operator/install.js";
 import type { OperatorLine } from "./versions/lines.js";
-import type { RuntimeNeed } from "./operator/trainer.js";
+import { runtimeContainerImages, type RuntimeNeed } from "./operator/trainer.js";
 import type { Mirrors } from "./versions/mirrors.js";
 
 export interface RunInputOptions {
@@ -48,6 +48,14 @@ export function runJobFor(entry: CatalogEntry, image: string, install: Pick<Oper
   return renderTrainJob(entry, image, install.runtimes[entry.trainJob!.runtime]!);
 }
 
+/** Refuses, naming them, frameworks without a v1 job (a Trainer v2 runtime only) on Training Operator v1. */
+export function checkV1Jobs(entries: CatalogEntry[], argument = "framework"): void {
+  const without = entries.filter((e) => !e.job);
+  if (without.length > 0) {
+    throw new ArgumentError(argument, `${without.map((e) => e.name).join(", ")} cannot run on --operator v1: ${without.map((e) => e.specFile).join(", ")} has no job`);
+  }
+}
+
 /** The frameworks' runtimes under Trainer v2; a framework without a TrainJob is an error naming it. */
 export function trainerRuntimes(entries: CatalogEntry[], argument = "framework"): RuntimeNeed[] {
   const without = entries.filter((e) => !e.trainJob);
@@ -57,6 +65,26 @@ export function trainerRuntimes(entries: CatalogEntry[], argument = "framework")
   return entries.map((e) => ({ framework: e.name, runtime: e.trainJob!.runtime, file: e.trainJob!.file }));
 }
 
+/**
+ * The frameworks' archives, each named also as the images of the runtime it replaces
+ * (trainJob.asRuntimeImage, Trainer v2 only). Two frameworks replacing one image is an error.
+ */
+export function withRuntimeImageNames<H>(archives: ImageArchive<H>[], entries: CatalogEntry[], install: Pick<OperatorInstall<unknown>, "line" | "runtimes">): ImageArchive<H>[] {
+  if (install.line !== "v2") return archives;
+  const claimed = new Map<string, string>();
+  return archives.map((archive, i) => {
+    const entry = entries[i]!;
+    if (!entry.spec.trainJob?.asRuntimeImage) return archive;
+    const aliases = runtimeContainerImages(install.runtimes[entry.trainJob!.runtime]!);
+    for (const alias of aliases) {
+      const other = claimed.get(alias);
+      if (other) throw new ArgumentError("framework", `${other} and ${entry.name} both replace ${alias} (trainJob.asRuntimeImage); run them apart`);
+      claimed.set(alias, entry.name);
+    }
+    return { ...archive, aliases };
+  });
+}
+
 /** Loads and checks everything a run needs; bad input fails here, before anything is built. */
 export async function prepareRunInputs(source: Directory, options: RunInputOptions): Promise<RunInputs> {
   const { mirrors } = options;
@@ -64,6 +92,7 @@ export async function prepareRunInputs(source: Directory, options: RunInputOptio
   const entries = images.map((i) => i.entry);
   const v1 = options.operator === "v1";
   // The frameworks' operator needs (flags, init images) are the v1 operator's; Trainer v2 has none.
+  if (v1) checkV1Jobs(entries);
   const needs = v1 ? operatorNeeds(entries) : { flags: [], images: [] };
   const runtimes = v1 ? [] : trainerRuntimes(entries);
   const operator = await prepareOperator(options.operator, options.operatorSource, options.buildOperator, mirrors);
@@ -71,6 +100,6 @@ export async function prepareRunInputs(source: Directory, options: RunInputOptio
   // Rendered in the tools container, without the Docker service, so dockerd starts only when a cluster is wanted.
   const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes }, mirrors);
   const jobs = images.map((image) => runJobFor(image.entry, image.plan.reference, install));
-  const archives = [...frameworkArchives(images), ...operatorArchives(source, needs, tools.file(TOOLS_KUBECTL), mirrors), ...install.images];
+  const archives = [...withRuntimeImageNames(frameworkArchives(images), entries, install), ...operatorArchives(source, needs, tools.file(TOOLS_KUBECTL), mirrors), ...install.images];
   return { tools, images, needs, operator, install, jobs, archives };
 }

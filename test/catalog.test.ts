@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CatalogError, CatalogErrors } from "../src/catalog/errors.js";
 import { fsReader } from "../src/catalog/fsReader.js";
-import { listFrameworks, loadCatalog, loadFramework, parseFrameworkList, resolveFrameworks } from "../src/catalog/loader.js";
+import { catalogListing, listFrameworks, loadCatalog, loadFramework, parseFrameworkList, resolveFrameworks, runsOn, type CatalogEntry } from "../src/catalog/loader.js";
+import { renderJob } from "../src/jobs/manifest.js";
+import { checkV1Jobs } from "../src/runInputs.js";
 import { operatorNeeds } from "../src/catalog/operatorNeeds.js";
 import { parseRequirements } from "../src/catalog/requirements.js";
 import { catalogFixture, REPO_ROOT, type CatalogFixture } from "./helpers/catalogFixture.js";
@@ -28,9 +30,9 @@ describe("the real catalog", () => {
 
   it("loads the JAX entry with its job template", async () => {
     const jax = await loadFramework(reader, "jax");
-    expect(jax.spec.job.kind).toBe("JAXJob");
-    expect(jax.job.replicaSpecsField).toBe("jaxReplicaSpecs");
-    expect(jax.job.replicas).toEqual({ Worker: 2 });
+    expect(jax.spec.job!.kind).toBe("JAXJob");
+    expect(jax.job!.replicaSpecsField).toBe("jaxReplicaSpecs");
+    expect(jax.job!.replicas).toEqual({ Worker: 2 });
     expect(jax.payload.map((f) => f.target)).toEqual(["/opt/e2e/jax_e2e.py"]);
     expect(jax.testTools.map((f) => f.path)).toEqual(["frameworks/_common/e2e_support.py"]);
   });
@@ -69,6 +71,27 @@ describe("bad specs name the file and the field", () => {
   it("missing field", async () => {
     fx.editYaml(SPEC, (d) => delete d.image.repository);
     await expectCatalogError(SPEC, "image.repository", /expected string/);
+  });
+
+  it("neither a v1 job nor a TrainJob", async () => {
+    fx.editYaml(SPEC, (d) => {
+      delete d.job;
+      delete d.trainJob;
+    });
+    await expectCatalogError(SPEC, undefined, /needs job \(Training Operator v1\), trainJob \(Trainer v2\) or both/);
+  });
+
+  it("a TrainJob repeating what it shares with the v1 job", async () => {
+    fx.editYaml(SPEC, (d) => (d.trainJob.timeoutSeconds = 120));
+    await expectCatalogError(SPEC, "trainJob.timeoutSeconds", /the TrainJob shares job.timeoutSeconds; remove it here/);
+  });
+
+  it("a TrainJob alone without its resources", async () => {
+    fx.editYaml(SPEC, (d) => {
+      d.trainJob.timeoutSeconds = d.job.timeoutSeconds;
+      delete d.job;
+    });
+    await expectCatalogError(SPEC, "trainJob.resources", /required without job/);
   });
 
   it("wrong type", async () => {
@@ -187,19 +210,53 @@ describe("requirements", () => {
   });
 });
 
+describe("a framework with a TrainJob only (a Trainer v2 runtime)", () => {
+  let fx: CatalogFixture;
+  beforeEach(() => {
+    fx = catalogFixture();
+    fx.editYaml("frameworks/jax/framework.yaml", (d) => {
+      d.trainJob = { ...d.trainJob, resources: d.job.resources, timeoutSeconds: d.job.timeoutSeconds };
+      delete d.job;
+    });
+  });
+  afterEach(() => fx.dispose());
+
+  it("loads with the TrainJob's resources and time limit, and runs on v2 only", async () => {
+    const jax = await loadFramework(fx.reader, "jax");
+    expect(jax.job).toBeUndefined();
+    expect(jax.resources.limits.memory).toBe("512Mi");
+    expect(jax.timeoutSeconds).toBe(300);
+    expect([runsOn(jax, "v1"), runsOn(jax, "v2")]).toEqual([false, true]);
+    expect(catalogListing([jax])).toMatch(/^jax\t-\tjax-distributed\t/);
+    expect(() => renderJob(jax, "docker.io/kubeflow-ci/jax-e2e:t")).toThrow(/frameworks\/jax\/framework.yaml has no job: jax cannot run on Training Operator v1/);
+  });
+
+  it("is left out of all on v1 and refused by name there", async () => {
+    expect(await resolveFrameworks(fx.reader, "all", "v1")).not.toContain("jax");
+    expect(await resolveFrameworks(fx.reader, "all", "v2")).toContain("jax");
+    expect(() => checkV1Jobs([loadedJax!])).toThrow(/^--framework: jax cannot run on --operator v1: frameworks\/jax\/framework.yaml has no job$/);
+  });
+
+  let loadedJax: CatalogEntry | undefined;
+  beforeEach(async () => {
+    loadedJax = await loadFramework(fx.reader, "jax");
+  });
+});
+
 describe("--framework lists", () => {
   const reader = fsReader(REPO_ROOT);
 
-  it("accept all, meaning every catalog entry", async () => {
-    expect(await resolveFrameworks(reader, "all")).toEqual(await listFrameworks(reader));
+  it("accept all, meaning every entry the operator line runs (v1 by default)", async () => {
+    expect(await listFrameworks(reader)).toEqual(["jax", "mlx", "mpi", "paddle", "pytorch", "tensorflow", "xgboost"]);
+    // On v1 (the default line), every entry with a v1 job: mlx is a Trainer v2 runtime only.
     expect(await resolveFrameworks(reader, "all")).toEqual(["jax", "mpi", "paddle", "pytorch", "tensorflow", "xgboost"]);
   });
 
   it("accept all on Trainer v2, meaning every entry with a trainJob", async () => {
     const v2 = await resolveFrameworks(reader, "all", "v2");
-    expect(v2).toEqual(["jax", "pytorch", "xgboost"]);
+    expect(v2).toEqual(["jax", "mlx", "pytorch", "xgboost"]);
     expect(v2).not.toContain("tensorflow"); // Trainer v2.3.0 has no TensorFlow runtime
-    expect(v2).not.toContain("mpi"); // its MPI runtimes run their own frameworks' payloads
+    expect(v2).not.toContain("mpi"); // its MPI runtimes run their own frameworks' payloads (mlx)
   });
 
   it("keep the order given", async () => {
@@ -207,7 +264,7 @@ describe("--framework lists", () => {
   });
 
   it("name every unknown entry", async () => {
-    await expect(resolveFrameworks(reader, "jax,tf,caffe")).rejects.toThrow(/^--framework: unknown frameworks "tf", "caffe"; available: jax, mpi, paddle, pytorch, tensorflow, xgboost, or "all"$/);
+    await expect(resolveFrameworks(reader, "jax,tf,caffe")).rejects.toThrow(/^--framework: unknown frameworks "tf", "caffe"; available: jax, mlx, mpi, paddle, pytorch, tensorflow, xgboost, or "all"$/);
   });
 
   it("splits, trims and de-duplicates", () => {

@@ -10,6 +10,7 @@ import { loadCatalog, runsOn } from "../src/catalog/loader.js";
 import { renderTrainJob } from "../src/jobs/trainJob.js";
 import { movingImageProblem, renderedDocs } from "../src/operator/plan.js";
 import {
+  runtimeContainerImages,
   findTrainerDeployments,
   JOBSET_KUSTOMIZATION,
   jobsetConfigFrom,
@@ -23,7 +24,7 @@ import {
   runtimesDir,
   trainerImageKustomization,
 } from "../src/operator/trainer.js";
-import { trainerRuntimes } from "../src/runInputs.js";
+import { trainerRuntimes, withRuntimeImageNames } from "../src/runInputs.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
 import { copyTree } from "./helpers/upstreamTrees.js";
 
@@ -110,20 +111,57 @@ describe("Trainer v2.3.0's runtimes overlay and the catalog's TrainJobs", () => 
     const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
     const entries = (await loadCatalog(fsReader(REPO_ROOT))).filter((e) => runsOn(e, "v2"));
     const runtimes = neededRuntimes(available, trainerRuntimes(entries));
-    expect(Object.keys(runtimes).sort()).toEqual(["jax-distributed", "torch-distributed", "xgboost-distributed"]);
+    expect(Object.keys(runtimes).sort()).toEqual(["jax-distributed", "mlx-distributed", "torch-distributed", "xgboost-distributed"]);
     for (const entry of entries) {
       const job = renderTrainJob(entry, `docker.io/kubeflow-ci/${entry.name}-e2e:t`, runtimes[entry.trainJob!.runtime]!);
       const docs = renderedDocs(job.yaml) as any[];
       expect(docs.map((d) => d.kind)).toEqual(["TrainJob"]);
       const [trainJob] = docs;
       expect(trainJob.spec.runtimeRef).toEqual({ apiGroup: "trainer.kubeflow.org", kind: "ClusterTrainingRuntime", name: entry.trainJob!.runtime });
-      expect(trainJob.spec.activeDeadlineSeconds).toBe(entry.spec.job.timeoutSeconds);
+      expect(trainJob.spec.activeDeadlineSeconds).toBe(entry.timeoutSeconds);
       expect(trainJob.spec.trainer).toMatchObject({ numNodes: 2, image: `docker.io/kubeflow-ci/${entry.name}-e2e:t`, command: entry.spec.image.command });
-      expect(trainJob.spec.trainer.resourcesPerNode).toEqual(entry.spec.job.resources);
+      expect(trainJob.spec.trainer.resourcesPerNode).toEqual(entry.resources);
       expect(job.pods).toBe(2);
+      if (entry.trainJob!.runtime === "mlx-distributed") {
+        // The launcher must succeed (the runtime's successPolicy); JobSet deletes the sshd node after.
+        expect(job.jobsStatus).toEqual([
+          { name: "node", replicas: 1, mustSucceed: false },
+          { name: "launcher", replicas: 1, mustSucceed: true },
+        ]);
+        continue;
+      }
       // What upstream's e2e test asks of jobsStatus: the runtime's one replicated Job, "node".
-      expect(job.jobsStatus).toEqual([{ name: "node", replicas: 1 }]);
+      expect(job.jobsStatus).toEqual([{ name: "node", replicas: 1, mustSucceed: true }]);
     }
+  });
+
+  it("names the image mlx-distributed's nodes run, which the test image replaces (asRuntimeImage)", async () => {
+    const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));
+    // The overlay's newTag for the runtime images is the release's own.
+    expect(runtimeContainerImages(available["mlx-distributed"]!)).toEqual(["ghcr.io/kubeflow/trainer/mlx-runtime:v2.3.0"]);
+    const entries = await loadCatalog(fsReader(REPO_ROOT));
+    const mlx = entries.filter((e) => e.name === "mlx");
+    const archives = withRuntimeImageNames([{ reference: "docker.io/kubeflow-ci/mlx-e2e:t", file: "mlx.tar" }], mlx, { line: "v2", runtimes: available });
+    expect(archives[0]!.aliases).toEqual(["ghcr.io/kubeflow/trainer/mlx-runtime:v2.3.0"]);
+    expect(() => withRuntimeImageNames([{ reference: "a", file: "a" }, { reference: "b", file: "b" }], [...mlx, ...mlx], { line: "v2", runtimes: available })).toThrow(
+      /^--framework: mlx and mlx both replace ghcr.io\/kubeflow\/trainer\/mlx-runtime:v2.3.0/,
+    );
+    // Frameworks that do not ask keep their one name, and v1 has no runtimes.
+    const jax = entries.filter((e) => e.name === "jax");
+    expect(withRuntimeImageNames([{ reference: "j", file: "j" }], jax, { line: "v2", runtimes: available })[0]!.aliases).toBeUndefined();
+    expect(withRuntimeImageNames([{ reference: "m", file: "m" }], mlx, { line: "v1", runtimes: {} })[0]!.aliases).toBeUndefined();
+  });
+
+  it("refuses to replace a runtime image the kubelet would pull anyway, naming the container", () => {
+    const runtime = (image: string, imagePullPolicy?: string) => ({
+      kind: "ClusterTrainingRuntime",
+      metadata: { name: "rt" },
+      spec: { template: { spec: { replicatedJobs: [{ name: "node", template: { spec: { template: { spec: { containers: [{ name: "node", image, imagePullPolicy }] } } } } }] } } },
+    });
+    expect(() => runtimeContainerImages(runtime("ghcr.io/x/y:latest"))).toThrow(/rt, replicated Job node, container node: image "ghcr.io\/x\/y:latest" cannot be replaced .*always pulls :latest/);
+    expect(() => runtimeContainerImages(runtime("ghcr.io/x/y"))).toThrow(/container node: image "ghcr.io\/x\/y" cannot be replaced/);
+    expect(() => runtimeContainerImages(runtime("ghcr.io/x/y:v1", "Always"))).toThrow(/imagePullPolicy Always/);
+    expect(runtimeContainerImages(runtime("ghcr.io/x/y:v1"))).toEqual(["ghcr.io/x/y:v1"]);
   });
 
   it("from a tree under test, renders the same runtimes from manifests/base/runtimes with their webhook validating them", () => {

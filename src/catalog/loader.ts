@@ -6,7 +6,7 @@ import { checkTrainJobTemplate, type TrainJobTemplate } from "./trainJobTemplate
 import { joinPath, type SourceReader } from "./reader.js";
 import { parsePinnedImage, type PinnedImage } from "./reference.js";
 import { parseRequirements, type Requirement } from "./requirements.js";
-import { DefaultsSchema, FrameworkSpecSchema, type CatalogDefaults, type FrameworkSpec, type PlacedFileSpec } from "./schema.js";
+import { DefaultsSchema, FrameworkSpecSchema, type CatalogDefaults, type ContainerResources, type FrameworkSpec, type PlacedFileSpec } from "./schema.js";
 import { parseYaml, validate } from "./yamlFile.js";
 
 export const CATALOG_DIR = "frameworks";
@@ -39,7 +39,12 @@ export interface CatalogEntry {
   requirements: SourceFile & { pins: Requirement[] };
   testTools: PlacedFile[];
   payload: PlacedFile[];
-  job: JobTemplate;
+  /** The Training Operator v1 job template, when the framework has one. */
+  job?: JobTemplate;
+  /** Each replica's (or node's) requests and limits: job.resources, or trainJob.resources without a job. */
+  resources: ContainerResources;
+  /** How long its job may take, in seconds: job.timeoutSeconds, or trainJob.timeoutSeconds without a job. */
+  timeoutSeconds: number;
   /** The Trainer v2 TrainJob template, when the framework has one. */
   trainJob?: TrainJobTemplate;
   /** operator.images, each with its files read. */
@@ -115,7 +120,10 @@ export async function loadFramework(
     throw new CatalogError(requirementsFile.path, undefined, `${problems.join("; ")} (referenced by ${specFile} image.requirements)`);
   }
 
-  const testTools = await readPlaced(reader, DEFAULTS_FILE, "testTools", CATALOG_DIR, shared.testTools);
+  const testTools = [
+    ...(await readPlaced(reader, DEFAULTS_FILE, "testTools", CATALOG_DIR, shared.testTools)),
+    ...(await readPlaced(reader, specFile, "image.testTools", CATALOG_DIR, spec.image.testTools)),
+  ];
   const payload = await readPlaced(reader, specFile, "image.payload", dir, spec.image.payload);
   const targets = new Map<string, string>();
   for (const file of [...testTools, ...payload]) {
@@ -128,8 +136,11 @@ export async function loadFramework(
     spec.operator.images.map(async (image, i) => ({ ...image, files: await readPlaced(reader, specFile, `operator.images[${i}].files`, dir, image.files) })),
   );
 
-  const templateFile = await readSource(reader, specFile, "job.template", dir, spec.job.template);
-  const template = checkJobTemplate(templateFile.path, parseYaml(templateFile.path, templateFile.content), spec.job.kind, spec.job.container);
+  let template: JobTemplate | undefined;
+  if (spec.job) {
+    const templateFile = await readSource(reader, specFile, "job.template", dir, spec.job.template);
+    template = checkJobTemplate(templateFile.path, parseYaml(templateFile.path, templateFile.content), spec.job.kind, spec.job.container);
+  }
   let trainJob: TrainJobTemplate | undefined;
   if (spec.trainJob) {
     const file = await readSource(reader, specFile, "trainJob.template", dir, spec.trainJob.template);
@@ -147,6 +158,9 @@ export async function loadFramework(
     testTools,
     payload,
     job: template,
+    // The schema guarantees one of them holds both.
+    resources: (spec.job?.resources ?? spec.trainJob?.resources)!,
+    timeoutSeconds: (spec.job?.timeoutSeconds ?? spec.trainJob?.timeoutSeconds)!,
     trainJob,
     operatorImages,
   };
@@ -171,9 +185,9 @@ export function parseFrameworkList(value: string, argument = "framework"): strin
   return [...new Set(names)];
 }
 
-/** Which frameworks run on an operator line: every entry on v1, the entries with a trainJob on v2. */
+/** Which frameworks run on an operator line: those with a job on v1, those with a trainJob on v2. */
 export function runsOn(entry: CatalogEntry, line: "v1" | "v2"): boolean {
-  return line === "v1" || entry.trainJob !== undefined;
+  return line === "v1" ? entry.job !== undefined : entry.trainJob !== undefined;
 }
 
 /**
@@ -185,7 +199,6 @@ export async function resolveFrameworks(reader: SourceReader, value: string, lin
   const names = parseFrameworkList(value, argument);
   if (names.includes("all")) {
     if (names.length > 1) throw new ArgumentError(argument, `"all" already means every framework; give it alone or list frameworks without it`);
-    if (line === "v1") return listFrameworks(reader);
     return (await loadCatalog(reader)).filter((entry) => runsOn(entry, line)).map((entry) => entry.name);
   }
   const known = await listFrameworks(reader);
@@ -198,5 +211,5 @@ export async function resolveFrameworks(reader: SourceReader, value: string, lin
 
 /** The catalog as `frameworks` prints it: one line per entry, tab-separated name, v1 job kind, Trainer v2 runtime (or "-") and summary. */
 export function catalogListing(entries: CatalogEntry[]): string {
-  return entries.map((e) => `${e.name}\t${e.spec.job.kind}\t${e.trainJob?.runtime ?? "-"}\t${e.spec.summary}`).join("\n");
+  return entries.map((e) => `${e.name}\t${e.spec.job?.kind ?? "-"}\t${e.trainJob?.runtime ?? "-"}\t${e.spec.summary}`).join("\n");
 }

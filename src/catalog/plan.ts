@@ -9,6 +9,7 @@ import { resolveTag } from "./tag.js";
 export type Layer =
   | { step: "base"; image: PinnedImage }
   | { step: "system-packages"; packages: string[] }
+  | { step: "user"; name: string; uid: number }
   | { step: "python-dependencies"; requirements: SourceFile; indexUrl?: string; extraIndexUrls: string[] }
   | { step: "test-tools"; files: PlacedFile[] }
   | { step: "payload"; files: PlacedFile[] }
@@ -46,6 +47,8 @@ export function buildPlan(entry: CatalogEntry, options: PlanOptions = {}): Image
 
   const layers: Layer[] = [{ step: "base", image: entry.baseImage }];
   if (entry.systemPackages.length > 0) layers.push({ step: "system-packages", packages: entry.systemPackages });
+  const user = entry.spec.image.user;
+  if (user) layers.push({ step: "user", name: user.name, uid: user.uid });
   layers.push({
     step: "python-dependencies",
     requirements: entry.requirements,
@@ -61,6 +64,11 @@ export function buildPlan(entry: CatalogEntry, options: PlanOptions = {}): Image
 /** apt-get, non-interactive, no recommends, lists removed so they do not bloat the layer. */
 export function aptInstallScript(packages: string[]): string {
   return `apt-get update && apt-get install -y --no-install-recommends ${packages.join(" ")} && rm -rf /var/lib/apt/lists/*`;
+}
+
+/** useradd: the user, its own group and a home under /home; the image keeps running as root by default. */
+export function userAddArgs(layer: Extract<Layer, { step: "user" }>): string[] {
+  return ["useradd", "--create-home", "--user-group", "--uid", String(layer.uid), "--shell", "/bin/sh", layer.name];
 }
 
 /**
@@ -83,6 +91,8 @@ export function layerInputs(layer: Layer): string[] {
       return [layer.image.ref];
     case "system-packages":
       return layer.packages;
+    case "user":
+      return userAddArgs(layer);
     case "python-dependencies":
       return [file(layer.requirements), ...pipInstallArgs(layer)];
     case "test-tools":

@@ -49,6 +49,8 @@ export function clusterCommands(name: string) {
     getKubeconfig: ["kind", "get", "kubeconfig", "--name", name],
     waitNodes: ["kubectl", "wait", "--for=condition=Ready", "nodes", "--all", `--timeout=${TIMEOUTS.nodeReady}s`],
     loadImage: (archive: string) => ["kind", "load", "image-archive", archive, "--name", name],
+    /** Gives a loaded image a further name in the node's containerd (the namespace the kubelet uses). */
+    tagImage: (reference: string, alias: string) => ["docker", "exec", nodeContainer(name), "ctr", "--namespace=k8s.io", "images", "tag", "--force", reference, alias],
     nodeImages: ["docker", "exec", nodeContainer(name), "crictl", "images", "-o", "json"],
     /** `<running> <started at>` of the node container. */
     nodeState: ["docker", "inspect", "--format", "{{.State.Running}} {{.State.StartedAt}}", nodeContainer(name)],

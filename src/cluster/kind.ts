@@ -79,10 +79,14 @@ export class KindCluster<H> {
       const path = `/images/${index}.tar`;
       await mustRun(this.runner.with([{ path, file: archive.file }]), commands.loadImage(path), TIMEOUTS.loadImage);
       note(`loaded ${archive.reference}`);
+      for (const alias of archive.aliases ?? []) {
+        await mustRun(this.runner, commands.tagImage(archive.reference, alias), TIMEOUTS.inspect);
+        note(`  also as ${alias}`);
+      }
     }
     const present = parseCrictlImages(await this.run(commands.nodeImages));
     const problems = missingImages(
-      archives.map((a) => a.reference),
+      archives.flatMap((a) => [a.reference, ...(a.aliases ?? [])]),
       present,
       nodeContainer(this.options.name),
     );

@@ -82,12 +82,12 @@ export interface RunDemands {
 }
 
 export function runDemands(
-  jobs: { entry: { spec: { job: { resources: { limits: { memory: string }; requests: { cpu: string } } } } }; job: { pods: number } }[],
+  jobs: { entry: { resources: { limits: { memory: string }; requests: { cpu: string } } }; job: { pods: number } }[],
   operator: { cpuMillis: number }[],
 ): RunDemands {
   return {
-    memory: jobs.map(({ entry, job }) => jobMemoryBytes(entry.spec.job.resources.limits.memory, job.pods)),
-    cpu: jobs.map(({ entry, job }) => jobCpuMillis(entry.spec.job.resources.requests.cpu, job.pods)),
+    memory: jobs.map(({ entry, job }) => jobMemoryBytes(entry.resources.limits.memory, job.pods)),
+    cpu: jobs.map(({ entry, job }) => jobCpuMillis(entry.resources.requests.cpu, job.pods)),
     operatorCpu: operator.reduce((sum, d) => sum + d.cpuMillis, 0),
   };
 }

@@ -43,4 +43,6 @@ export interface ImageArchive<H> {
   /** e.g. docker.io/kubeflow-ci/jax-e2e:c-…. */
   reference: string;
   file: H;
+  /** Further names the nodes give the same image once loaded (a runtime's own image name, asRuntimeImage). */
+  aliases?: string[];
 }

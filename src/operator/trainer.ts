@@ -6,6 +6,7 @@
 import { posix } from "node:path";
 import { parse, stringify } from "yaml";
 import { ArgumentError, CatalogError } from "../catalog/errors.js";
+import { parseTaggedReference } from "../catalog/reference.js";
 import { imageName, renderedDeployments, renderedDocs, type ManifestDoc, type OperatorDeployment } from "./plan.js";
 
 export const MANAGER_OVERLAY = "manifests/overlays/manager";
@@ -132,4 +133,27 @@ export function trainerImageKustomization(overlayFromHere: string, trainer: Oper
     resources: [overlayFromHere],
     images: [{ name: imageName(trainer.image), newName: image.name, newTag: image.tag }],
   });
+}
+
+/**
+ * Every image the runtime's containers name, for asRuntimeImage. Each must name a release by
+ * tag, which the kubelet then takes from the node (pull policy IfNotPresent): a digest cannot
+ * be given to another image, and an untagged or :latest one would be pulled instead.
+ */
+export function runtimeContainerImages(runtime: ManifestDoc): string[] {
+  const name = runtime.metadata?.name ?? "runtime";
+  const replicated: any[] = runtime.spec?.template?.spec?.replicatedJobs ?? [];
+  const images = new Set<string>();
+  for (const job of replicated) {
+    const pod = job?.template?.spec?.template?.spec ?? {};
+    for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      const image = String(container?.image ?? "");
+      const tagged = /:latest$/.test(image) ? "the kubelet always pulls :latest" : parseTaggedReference(image);
+      if (typeof tagged === "string") throw new Error(`ClusterTrainingRuntime ${name}, replicated Job ${job.name}, container ${container?.name}: image "${image}" cannot be replaced by the test image (${tagged})`);
+      if (container?.imagePullPolicy === "Always") throw new Error(`ClusterTrainingRuntime ${name}, container ${container.name}: imagePullPolicy Always would pull ${image} instead of the test image`);
+      images.add(tagged.ref);
+    }
+  }
+  if (images.size === 0) throw new Error(`ClusterTrainingRuntime ${name} names no container images to replace`);
+  return [...images].sort();
 }

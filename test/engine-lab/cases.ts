@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       together: "engine lab: two test-jax started together on the warm engine both pass, neither installing packages again",
       edit: "engine lab: after a one-line payload edit only the payload layer is rebuilt",
       failing: "engine lab: the failing payload fails the run, naming the step and the job's own reason, and its report keeps the diagnostics",
-      v2: "engine lab: test --framework jax,xgboost --operator v2 passes, Trainer and JobSet fetched over git from the lab's server",
+      v2: "engine lab: test --framework jax,mlx,xgboost --operator v2 passes, Trainer and JobSet fetched over git from the lab's server, MLX on the installed mlx-distributed runtime",
       kinds: "engine lab: test --framework mpi,paddle,tensorflow passes on v1, MPI's kubectl-delivery image built by the engine with the run's kubectl",
     };
     if (!Object.values(clusterCases).some(selected)) return;
@@ -211,9 +211,11 @@ async function main(): Promise<void> {
       });
 
       await runCase(clusterCases.v2, async () => {
-        const result = keep("test-v2", await call(["call", "test", "--framework", "jax,xgboost", "--operator", "v2", "--mirrors", mirrors, "check"], 3600));
+        const result = keep("test-v2", await call(["call", "test", "--framework", "jax,mlx,xgboost", "--operator", "v2", "--mirrors", mirrors, "check"], 3600));
         expect(result.exitCode === 0, said(result));
-        expect(/jax\s+PASSED/.test(result.stdout) && /xgboost\s+PASSED/.test(result.stdout), `summary:\n${result.stdout}`);
+        expect(/jax\s+PASSED/.test(result.stdout) && /mlx\s+PASSED/.test(result.stdout) && /xgboost\s+PASSED/.test(result.stdout), `summary:\n${result.stdout}`);
+        // The launcher reached the node's sshd, which ran the test image under the runtime's own image name.
+        expect(/mlx-e2e-launcher-0-0-\w+: ok .*hosts=2/.test(result.stdout), `the MLX launcher's result:\n${result.stdout}`);
         return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
       });
 

@@ -55,7 +55,9 @@ function variant(entry: CatalogEntry, name: string, image: string, change: (mani
 
 async function main(): Promise<void> {
   const memory = memorySampler();
-  const entries = await loadCatalog(fsReader(REPO_ROOT));
+  const catalog = await loadCatalog(fsReader(REPO_ROOT));
+  // The v1 cases run the frameworks with a v1 job; Trainer v2's (trainerCases.ts) those with a trainJob.
+  const entries = catalog.filter((entry) => runsOn(entry, "v1"));
   const needs = operatorNeeds(entries);
   const contexts = join(LAB_CACHE, "ctx", "frameworks");
   const archiveDir = join(LAB_CACHE, "archives");
@@ -63,7 +65,8 @@ async function main(): Promise<void> {
   console.log("lab: framework and operator images (from the module's plans)");
   const started = Date.now();
   buildPythonBase(contexts);
-  const frameworkArchives = entries.map((entry) => frameworkArchive(entry, TAG, contexts, archiveDir));
+  const built = catalog.map((entry) => frameworkArchive(entry, TAG, contexts, archiveDir));
+  const frameworkArchives = entries.map((entry) => built[catalog.indexOf(entry)]!);
   const archives: BuiltArchive[] = [...frameworkArchives, ...needs.images.map((image) => operatorImageArchive(image, contexts, archiveDir, LAB_KUBECTL)), archiveOf(OPERATOR_IMAGE.reference, OPERATOR_IMAGE.tag, archiveDir)];
   const node = archiveOf(NODE_IMAGE, labNodeImage("").tag, archiveDir);
   const buildSeconds = (Date.now() - started) / 1000;
@@ -193,7 +196,7 @@ async function main(): Promise<void> {
     });
 
     // Trainer v2, in a Docker service of its own on the default minor.
-    const onV2 = entries.flatMap((entry, i) => (runsOn(entry, "v2") ? [{ entry, archive: frameworkArchives[i]! }] : []));
+    const onV2 = catalog.flatMap((entry, i) => (runsOn(entry, "v2") ? [{ entry, archive: built[i]! }] : []));
     const trainer = await runTrainerCases({ entries: onV2.map((f) => f.entry), frameworkArchives: onV2.map((f) => f.archive), node, options, facts, archiveDir });
 
     const peak = memory.stop();

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { CatalogEntry } from "../../src/catalog/loader.js";
 import type { OperatorImage } from "../../src/catalog/operatorNeeds.js";
-import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, type ImagePlan, type Layer } from "../../src/catalog/plan.js";
+import { aptInstallScript, buildPlan, pipInstallArgs, REQUIREMENTS_MOUNT, userAddArgs, type ImagePlan, type Layer } from "../../src/catalog/plan.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { imageId, writeOciArchive } from "./ociArchive.js";
 
@@ -75,6 +75,9 @@ function dockerfileFor(entry: CatalogEntry, plan: ImagePlan, ctx: string): strin
         break;
       case "system-packages":
         lines.push(`RUN ${aptInstallScript(layer.packages)}`);
+        break;
+      case "user":
+        lines.push(`RUN ${userAddArgs(layer).join(" ")}`);
         break;
       case "python-dependencies": {
         const standIn = localStandIn(entry);

@@ -18,7 +18,7 @@ import { MANAGER_OVERLAY } from "../../src/operator/trainer.js";
 import { runClusterSteps } from "../../src/run/clusterSteps.js";
 import { failureMessage, renderSummary, reportFiles, startReport } from "../../src/run/report.js";
 import { formatSeconds, RunRecorder } from "../../src/exec/steps.js";
-import { runJobFor, trainerRuntimes } from "../../src/runInputs.js";
+import { runJobFor, trainerRuntimes, withRuntimeImageNames } from "../../src/runInputs.js";
 import { copyTree } from "../helpers/upstreamTrees.js";
 import { startEnvironment } from "./environment.js";
 import { archiveOf, type BuiltArchive } from "./frameworkImages.js";
@@ -75,7 +75,7 @@ export async function runTrainerCases(lab: TrainerLabInputs): Promise<RunRecorde
         jobs.map(({ entry, job }) => ({ framework: entry.name, image: String(job.manifest.spec.trainer.image), job: `${job.kind} ${job.name}` })),
         recorder.steps,
       );
-      const plan = { runner: env.client, cluster: lab.options, nodeArchive: lab.node.file, archives: [...lab.frameworkArchives, ...controllers], install, jobs, concurrency };
+      const plan = { runner: env.client, cluster: lab.options, nodeArchive: lab.node.file, archives: [...withRuntimeImageNames(lab.frameworkArchives, lab.entries, install), ...controllers], install, jobs, concurrency };
       const outcome = await runClusterSteps(plan, recorder, report);
       live = outcome.cluster;
       report.ok = report.failures.length === 0 && report.frameworks.every((f) => f.status === "passed");

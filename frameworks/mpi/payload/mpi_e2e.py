@@ -11,26 +11,21 @@ identical weights, and prints its result line. No downloads, no network beyond t
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from e2e_support import (
-    RESULT_PREFIX,
     CheckFailed,
     Contract,
-    ContractError,
     env_seconds,
     int_var,
     log,
     read_contract,
     run_payload,
 )
+from mpi_launch import launch_ranks, launcher_result, read_hostfile
 
 FRAMEWORK = "mpi"
 
@@ -46,30 +41,6 @@ FEATURES = 8
 SAMPLES_PER_RANK = 256
 STEPS = 30
 LEARNING_RATE = 0.1
-
-
-def read_hostfile(path: str) -> list[tuple[str, int]]:
-    """(host, slots) per line of an Open MPI hostfile, or ContractError naming the line."""
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as error:
-        raise ContractError(f"OMPI_MCA_orte_default_hostfile={path!r} cannot be read: {error.strerror}") from None
-    hosts = []
-    for number, line in enumerate(lines, 1):
-        words = line.split("#")[0].split()
-        if not words:
-            continue
-        slots = 1
-        for word in words[1:]:
-            key, _, value = word.partition("=")
-            if key == "slots":
-                if not value.isdigit() or int(value) < 1:
-                    raise ContractError(f"hostfile {path} line {number}: slots={value!r} must be a whole number of at least 1")
-                slots = int(value)
-        hosts.append((words[0], slots))
-    if not hosts:
-        raise ContractError(f"hostfile {path} lists no hosts")
-    return hosts
 
 
 def wait_for_workers(hosts: list[str], timeout: float) -> None:
@@ -94,74 +65,13 @@ def wait_for_workers(hosts: list[str], timeout: float) -> None:
     log(f"workers running: {', '.join(hosts)}")
 
 
-# --tag-output prefixes each piece of a rank's output with "[<job>,<rank>]<stdout>:"; mpirun
-# may put two ranks' pieces on one line ("...}[1,1]<stdout>:E2E_RESULT {...}").
-RANK_TAG = re.compile(r"\[\d+,(\d+)\]<stdout>:")
-
-
-def rank_results(line: str) -> list[tuple[int, dict]]:
-    """The (rank, result) pairs in one line of `mpirun --tag-output`."""
-    pieces = RANK_TAG.split(line.rstrip("\n"))
-    found = []
-    for rank_id, text in zip(pieces[1::2], pieces[2::2]):
-        if text.startswith(RESULT_PREFIX):
-            found.append((int(rank_id), json.JSONDecoder().raw_decode(text[len(RESULT_PREFIX):])[0]))
-    return found
-
-
 def launcher(values: dict[str, str]) -> dict[str, object]:
     hostfile = values["OMPI_MCA_orte_default_hostfile"]
     hosts = read_hostfile(hostfile)
-    ranks = sum(slots for _, slots in hosts)
-    init_timeout = env_seconds("E2E_INIT_TIMEOUT_SECONDS", 60)
     if DELIVERED_KUBECTL.exists():
-        wait_for_workers([host for host, _ in hosts], init_timeout)
-    mpirun = shutil.which("mpirun")
-    if mpirun is None:
-        raise ContractError("mpirun not found on PATH: the image needs Open MPI (openmpi-bin)")
-    version = subprocess.run([mpirun, "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
-    argv = [mpirun, "-np", str(ranks), "--hostfile", hostfile, "--bind-to", "none", "--tag-output"]
-    if os.getuid() == 0:
-        argv.append("--allow-run-as-root")  # the image runs as root, as the operator's examples do
-    # The ranks run this script under the same interpreter; ranks must not wait longer than the launcher.
-    argv += ["-x", "E2E_INIT_TIMEOUT_SECONDS", "-x", "E2E_DEADLINE_SECONDS", sys.executable, str(Path(__file__).resolve())]
-    log(f"{' '.join(version)}: starting {ranks} ranks on {len(hosts)} hosts")
-    os.environ.setdefault("E2E_INIT_TIMEOUT_SECONDS", str(int(init_timeout)))
-    os.environ.setdefault("E2E_DEADLINE_SECONDS", str(int(env_seconds("E2E_DEADLINE_SECONDS", 240))))
-    # Every rank runs under its own supervisor, locally as through `kubectl exec`.
-    rank_env = {name: value for name, value in os.environ.items() if name != "E2E_SUPERVISED_CHILD"}
-    run = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=rank_env)
-    results: dict[int, dict] = {}
-    assert run.stdout is not None
-    for line in run.stdout:
-        # The ranks' result lines are shown, not repeated as ours (the module reads the last one).
-        print(f"mpirun {line.rstrip()}".replace(RESULT_PREFIX, "rank result "), flush=True)
-        for rank_id, result in rank_results(line):
-            results[rank_id] = result
-    code = run.wait()
-    failed = {rank: r.get("error") for rank, r in results.items() if not r.get("ok")}
-    if failed:
-        raise CheckFailed(f"rank {min(failed)} failed: {failed[min(failed)]}")
-    if code != 0:
-        raise CheckFailed(f"mpirun ended with exit code {code}; its output above says why")
-    if sorted(results) != list(range(ranks)):
-        raise CheckFailed(f"ranks {sorted(results)} reported, expected 0..{ranks - 1}")
-    outcomes = {(r["collective_value"], r["first_loss"], r["last_loss"]) for r in results.values()}
-    if len(outcomes) != 1:
-        raise CheckFailed(f"the ranks disagree: {sorted(outcomes)}")
-    first = results[0]
-    log(f"all {ranks} ranks ok: sum {first['collective_value']}, loss {first['first_loss']} -> {first['last_loss']}")
-    return {
-        "process_id": 0,
-        "process_count": ranks,
-        "hosts": len(hosts),
-        "collective_value": first["collective_value"],
-        "expected_collective_value": first["expected_collective_value"],
-        "first_loss": first["first_loss"],
-        "last_loss": first["last_loss"],
-        "steps": first["steps"],
-        "mpi_library": first["mpi_library"],
-    }
+        wait_for_workers([host for host, _ in hosts], env_seconds("E2E_INIT_TIMEOUT_SECONDS", 60))
+    results = launch_ranks(hostfile, str(Path(__file__).resolve()), hosts)
+    return launcher_result(results, hosts, ("collective_value", "expected_collective_value", "first_loss", "last_loss", "steps", "mpi_library"))
 
 
 def rank(values: dict[str, str]) -> dict[str, object]:

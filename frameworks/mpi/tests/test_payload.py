@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import local_job
 import pytest
 from e2e_support import RESULT_PREFIX
@@ -16,14 +14,13 @@ def run(count: int, extra: dict[str, str] | None = None, timeout: float = 120) -
     return launch(local_job.PAYLOAD, [{**local_job.env(free_port(), count, 0), **(extra or {})}], timeout=timeout)
 
 
-sys.path.insert(0, str(local_job.PAYLOAD.parent))
-import mpi_e2e  # noqa: E402 - the payload's own parser of mpirun's tagged output
+from mpi_launch import rank_results as tagged_results  # the launcher's own parser of mpirun's tagged output
 
 
 def rank_results(job: Launch) -> list[dict]:
     """The ranks' results the launcher showed (renamed "rank result"), however mpirun joined its lines."""
     shown = job.outcomes[0].stdout.replace(RANK_RESULT, RESULT_PREFIX)
-    return [result for line in shown.splitlines() for _, result in mpi_e2e.rank_results(line)]
+    return [result for line in shown.splitlines() for _, result in tagged_results(line)]
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])
@@ -45,8 +42,8 @@ def test_every_rank_agrees_and_the_launcher_reports_them(count: int) -> None:
 
 def test_rank_results_are_found_where_mpirun_merges_lines() -> None:
     merged = '[1,0]<stdout>:E2E_RESULT {"ok":true,"a":1}[1,1]<stdout>:E2E_RESULT {"ok":true,"a":2}[1,1]<stdout>:\n'
-    assert mpi_e2e.rank_results(merged) == [(0, {"ok": True, "a": 1}), (1, {"ok": True, "a": 2})]
-    assert mpi_e2e.rank_results("[1,0]<stdout>:training\n") == []
+    assert tagged_results(merged) == [(0, {"ok": True, "a": 1}), (1, {"ok": True, "a": 2})]
+    assert tagged_results("[1,0]<stdout>:training\n") == []
 
 
 def test_missing_hostfile_variable_names_both_contracts() -> None:
