@@ -4,11 +4,13 @@
 # busybox (test/pytorchInit.test.ts runs the operator's init command under it) and
 # iproute2 (`ip`, for that test's network namespace).
 # kustomize builds the operator overlays in test/kustomize.test.ts, as kubectl -k does.
+# CNCF Distribution's registry serves test/registryClient.test.ts (authentication, deletes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ACTIONLINT_VERSION=v1.7.12
 KUSTOMIZE_VERSION=v5.8.1
+REGISTRY_VERSION=v3.0.0
 # Debian packages by their upstream version (Debian 12's): the Debian revision may change
 # with a point release (a security fix), the upstream version, whose behaviour the tests rely
 # on, may not.
@@ -37,5 +39,9 @@ done
 mkdir -p .tools/bin
 GOBIN="$PWD/.tools/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 GOBIN="$PWD/.tools/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+GOBIN="$PWD/.tools/bin" go install "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
 .tools/bin/actionlint -version | head -1
 .tools/bin/kustomize version
+# go install replaces an older build; check that the registry the tests start is the pinned one.
+.tools/bin/registry --version | grep -q " ${REGISTRY_VERSION}" || { echo "install-tools: .tools/bin/registry is not $REGISTRY_VERSION: $(.tools/bin/registry --version)" >&2; exit 1; }
+.tools/bin/registry --version

@@ -53,7 +53,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   const inputs = { ...options, kubernetesMinor: nodeImageMinor(nodeImage.pinned) };
   const { tools, images, install, jobs, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, inputs), LIMITS.checkInputs);
   report.operator = `${LINE_RELEASES[operator.line].title}: ${operator.description}`;
-  images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
+  images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.pulledFrom ?? image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
   const frameworkJobs = images.map((image, i) => ({ entry: image.entry, job: jobs[i]! }));
 
   try {

@@ -64,6 +64,8 @@ export interface FrameworkImage {
   entry: CatalogEntry;
   plan: ImagePlan;
   container: Container;
+  /** With --images-from: the published image it is, reference@digest (loaded under plan.reference). */
+  pulledFrom?: string;
 }
 
 /** Loads a framework from the module source and plans and wires its image. */

@@ -14,6 +14,9 @@ import type { OperatorInstall } from "./operator/install.js";
 import type { OperatorLine } from "./versions/lines.js";
 import { runtimeContainerImages, type RuntimeNeed } from "./operator/trainer.js";
 import type { Mirrors } from "./versions/mirrors.js";
+import { publishedImages } from "./publish/pull.js";
+import type { RegistryAuth } from "./publish/push.js";
+import type { PublishedRecord } from "./publish/plan.js";
 
 export interface RunInputOptions {
   frameworks: string[];
@@ -27,6 +30,8 @@ export interface RunInputOptions {
   kubernetesMinor: string | undefined;
   /** Where the run takes its images, binaries, git trees and packages (--mirrors). */
   mirrors: Mirrors;
+  /** Test the images published there (publish --registry) instead of building them. */
+  imagesFrom?: { registry: string; auth?: RegistryAuth; recorded?: PublishedRecord[] };
 }
 
 export interface RunInputs {
@@ -88,7 +93,8 @@ export function withRuntimeImageNames<H>(archives: ImageArchive<H>[], entries: C
 /** Loads and checks everything a run needs; bad input fails here, before anything is built. */
 export async function prepareRunInputs(source: Directory, options: RunInputOptions): Promise<RunInputs> {
   const { mirrors } = options;
-  const images = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }, mirrors)));
+  const planned = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }, mirrors)));
+  const images = options.imagesFrom ? await publishedImages(planned, options.imagesFrom.registry, options.imagesFrom.auth, options.imagesFrom.recorded) : planned;
   const entries = images.map((i) => i.entry);
   const v1 = options.operator === "v1";
   // The frameworks' operator needs (flags, init images) are the v1 operator's; Trainer v2 has none.

@@ -1,7 +1,7 @@
 // The source's layers: each folder (or top-level file) of src/ imports only from layers below
 // it, and no file imports itself back through others. The flow of a run reads bottom up:
-// exec and the catalog, the pinned versions, the cluster, images and jobs, the operator, the
-// run, and the module's face on top (docs/development.md, "The layout").
+// exec and the catalog, the pinned versions, the cluster, images and jobs, the operator and the
+// registry (publish), the run, and the module's face on top (docs/development.md, "The layout").
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,6 +20,7 @@ const LAYERS: Record<string, number> = {
   "images.ts": 4,
   jobs: 4,
   operator: 5,
+  publish: 5,
   run: 6,
   "runInputs.ts": 6,
   "e2e.ts": 7,

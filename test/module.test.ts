@@ -17,11 +17,40 @@ const EXPECTED: Record<string, { args: [string, unknown][]; returns: string; cac
   image: { args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["mirrors", undefined]], returns: "Container" },
   tarball: { args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["mirrors", undefined]], returns: "File" },
   imageRef: { args: [["framework", "jax"], ["tag", ""]], returns: "STRING_KIND" },
+  promote: {
+    args: [["registry", undefined], ["release", undefined], ["framework", "all"], ["username", ""], ["password", undefined], ["published", undefined]],
+    returns: "STRING_KIND",
+    cache: "never",
+  },
+  pruneImages: {
+    args: [["registry", undefined], ["framework", "all"], ["keep", 5], ["username", ""], ["password", undefined], ["dryRun", true]],
+    returns: "STRING_KIND",
+    cache: "never",
+  },
+  publish: {
+    args: [["registry", undefined], ["framework", "all"], ["username", ""], ["password", undefined], ["revision", ""], ["pr", 0], ["created", ""], ["source", ""], ["mirrors", undefined]],
+    returns: "STRING_KIND",
+    cache: "never",
+  },
   testJax: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]], returns: "STRING_KIND", cache: "never" },
   testPytorch: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]], returns: "STRING_KIND", cache: "never" },
   testXgboost: { args: [["operatorSource", undefined], ["buildOperator", false], ["tag", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]], returns: "STRING_KIND", cache: "never" },
   test: {
-    args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["operatorSource", undefined], ["buildOperator", false], ["nodeImage", ""], ["kubernetesVersion", ""], ["operator", ""], ["mirrors", undefined]],
+    args: [
+      ["framework", "jax"],
+      ["tag", ""],
+      ["revision", ""],
+      ["operatorSource", undefined],
+      ["buildOperator", false],
+      ["nodeImage", ""],
+      ["kubernetesVersion", ""],
+      ["operator", ""],
+      ["mirrors", undefined],
+      ["imagesFrom", ""],
+      ["registryUsername", ""],
+      ["registryPassword", undefined],
+      ["published", undefined],
+    ],
     returns: "E2eRun",
     cache: "never",
   },
@@ -42,6 +71,9 @@ const SAYS: Record<string, RegExp> = {
   image: /^Build a framework's test image/,
   tarball: /^Export a framework's test image as an OCI tarball named with its full reference/,
   imageRef: /^Print the full reference a framework's image gets/,
+  publish: /^Build the frameworks' test images and push them to a registry/,
+  promote: /^Tag each framework's published image of these sources with a release tag, by digest and without rebuilding/,
+  pruneImages: /^List a registry's published test images older than each framework's newest --keep versions.*Dry run by default/,
   testJax: /^Run the JAX end-to-end test with no arguments needed/,
   testPytorch: /^Run the PyTorch end-to-end test/,
   testXgboost: /^Run the XGBoost end-to-end test/,
@@ -78,7 +110,7 @@ describe("module", () => {
   });
 
   it("takes a mirror file, optional, wherever a run fetches from outside", () => {
-    for (const name of ["image", "tarball", "testJax", "testPytorch", "testXgboost", "test", "cluster"]) {
+    for (const name of ["image", "tarball", "publish", "testJax", "testPytorch", "testXgboost", "test", "cluster"]) {
       expect(functions[name]!.arguments.mirrors, name).toMatchObject({ isOptional: true, type: { kind: "OBJECT_KIND", name: "File" } });
       expect(functions[name]!.arguments.mirrors!.description, name).toMatch(/images by digest, binaries by sha256/);
     }

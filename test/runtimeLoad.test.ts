@@ -105,7 +105,7 @@ describe("loading in the runtime (Node 24, npm 11, tsx 4.15, the bundled SDK)", 
     const objects = run.probe?.module?.objects ?? {};
     expect(Object.keys(objects).sort(), run.probe?.output).toEqual(["E2eRun", "TrainingOperatorCi"]);
     expect(Object.keys(objects.TrainingOperatorCi.methods).sort()).toEqual(
-      ["cluster", "frameworks", "image", "imageRef", "tarball", "test", "testJax", "testPytorch", "testXgboost"].sort(),
+      ["cluster", "frameworks", "image", "imageRef", "promote", "pruneImages", "publish", "tarball", "test", "testJax", "testPytorch", "testXgboost"].sort(),
     );
   });
 });

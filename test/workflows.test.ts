@@ -80,6 +80,45 @@ describe("e2e workflow", () => {
   });
 });
 
+describe("release workflow", () => {
+  const release = workflows.find((w) => w.file === "release.yml")!.doc;
+  const call = (job: string) => String(release.jobs[job].steps.find((s: any) => String(s.uses).startsWith("dagger/dagger-for-github@")).with.call);
+
+  it("runs on version tags: publish, then every e2e job on those images, then the release only if all passed", () => {
+    expect(release.on).toEqual({ push: { tags: ["v*"] } });
+    expect(release.jobs.e2e.needs).toBe("images");
+    expect(release.jobs.release.needs).toBe("e2e");
+    expect(release.env.DAGGER_VERSION).toBe(e2e.env.DAGGER_VERSION);
+    expect(call("images")).toMatch(/^-o published\.txt publish --registry \$\{\{ env\.REGISTRY \}\} .*--password env:REGISTRY_TOKEN --revision \$\{\{ github\.sha \}\} --created \$\{\{ steps\.commit\.outputs\.created \}\}/);
+    // Every e2e job and the release tag exactly the digests publish pushed (its output, an artifact).
+    expect(call("e2e")).toContain("--images-from ${{ env.REGISTRY }} --registry-username ${{ github.actor }} --registry-password env:REGISTRY_TOKEN --published published.txt");
+    expect(call("release")).toMatch(/^-o released\.txt promote --registry \$\{\{ env\.REGISTRY \}\} --release "\$RELEASE" .* --published reports\/published\/published\.txt$/);
+    const upload = release.jobs.images.steps.find((s: any) => String(s.uses).startsWith("actions/upload-artifact@"));
+    expect(upload.with).toMatchObject({ name: "published", path: "published.txt" });
+  });
+
+  it("never pastes the tag name into a command (a tag may hold shell syntax)", () => {
+    for (const [name, job] of Object.entries(release.jobs as Record<string, any>)) {
+      for (const step of job.steps) expect(JSON.stringify(step.with ?? {}) + String(step.run ?? ""), `${name}: ${step.name}`).not.toContain("github.ref_name");
+    }
+  });
+
+  it("tests what e2e.yml tests nightly: every framework and line on each minor the line supports", () => {
+    const nightly = e2e.jobs.e2e.strategy.matrix;
+    const matrix = release.jobs.e2e.strategy.matrix;
+    expect(matrix.framework).toEqual(nightly.framework);
+    expect(matrix.operator).toEqual(nightly.operator);
+    expect(matrix.kubernetes).toEqual(JSON.parse(/'(\[[^\]]*\])'/.exec(String(nightly.kubernetes))![1]!));
+    expect(matrix.exclude).toEqual(nightly.exclude);
+  });
+
+  it("gives each job only the permissions it needs", () => {
+    expect(release.jobs.images.permissions).toEqual({ contents: "read", packages: "write" });
+    expect(release.jobs.e2e.permissions).toEqual({ contents: "read", packages: "read" });
+    expect(release.jobs.release.permissions).toEqual({ contents: "write", packages: "write" });
+  });
+});
+
 describe.each(workflows)("$file", ({ doc, text }) => {
   const jobs = Object.entries(doc.jobs as Record<string, any>);
 

@@ -14,9 +14,10 @@ import { introspectModule } from "../helpers/introspect.js";
 import { docker } from "../lab/localRunner.js";
 import { expect, finish, LAB_CACHE, results, runCase, selected } from "../lab/harness.js";
 import { stringify } from "yaml";
-import { pushToLabRegistry, startEngine, type CliResult, type Engine } from "./engine.js";
+import { makeRoom, pushToLabRegistry, startEngine, type CliResult, type Engine } from "./engine.js";
 import { serveRunInputs, testJaxArgs } from "./mirrorSet.js";
 import { copyModule } from "./moduleCopy.js";
+import { REGISTRY_CASES, runRegistryCases } from "./registryCases.js";
 import { pipInstallRuns, plain, stepFigures } from "./progress.js";
 import { layerDigests } from "./tarballLayers.js";
 
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
       v2: "engine lab: test --framework jax,mlx,xgboost --operator v2 passes, Trainer and JobSet fetched over git from the lab's server, MLX on the installed mlx-distributed runtime",
       kinds: "engine lab: test --framework mpi,paddle,tensorflow passes on v1, MPI's kubectl-delivery image built by the engine with the run's kubectl",
     };
-    if (!Object.values(clusterCases).some(selected)) return;
+    if (![...Object.values(clusterCases), ...Object.values(REGISTRY_CASES)].some(selected)) return;
     const served = await serveRunInputs(LAB_CACHE, scratch);
     try {
       const { mirrors, v1Tree } = served;
@@ -220,6 +221,9 @@ async function main(): Promise<void> {
       });
 
       await runCase(clusterCases.kinds, async () => {
+        // The three largest images: room first (the cases before cached their builds).
+        const room = await makeRoom(engine);
+        console.log(`  ${room}`);
         const args = ["call", "test", "--framework", "mpi,paddle,tensorflow", "--operator-source", v1Tree, "--mirrors", mirrors, "check"];
         const result = keep("test-v1-kinds", await engine.cli(args, { cwd: REPO_ROOT, timeoutSeconds: 3600 }));
         expect(result.exitCode === 0, said(result));
@@ -230,6 +234,9 @@ async function main(): Promise<void> {
         expect(/mpi-e2e-launcher: ok .*hosts=2/.test(result.stdout), `the MPI launcher's result:\n${result.stdout}`);
         return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
       });
+
+      // publish and test --images-from, against a registry with authentication (after the runs above, on their warm cache).
+      await runRegistryCases(engine, served, scratch);
     } finally {
       served.stop();
     }

@@ -18,6 +18,8 @@ const NAME = "lab-dagger-engine";
  */
 const NETWORK = "lab-engine";
 export const REGISTRY = "10.213.77.10:5000";
+/** A second registry on that network, with authentication, that publish pushes to (registryCases.ts). */
+export const AUTH_REGISTRY = "10.213.77.14:5000";
 const GOPROXY_ADDRESS = "10.213.77.11";
 const GOPROXY_NAME = "lab-goproxy";
 /** The lab's Node image (build/sdk.sh), which runs the go proxy. */
@@ -144,7 +146,7 @@ export async function startEngine(labCache: string): Promise<Engine> {
   // (engine/server/gc.go), which a disk as full as this one never has, so it pruned everything
   // above its 10 GB reserve between two runs and the JAX layers with it.
   const gc = { reservedSpace: "20GB", minFreeSpace: "3GB", maxUsedSpace: "40GB" };
-  writeFileSync(configFile, JSON.stringify({ registries: { [REGISTRY]: { http: true } }, gc }, null, 2) + "\n");
+  writeFileSync(configFile, JSON.stringify({ registries: { [REGISTRY]: { http: true }, [AUTH_REGISTRY]: { http: true } }, gc }, null, 2) + "\n");
   const sdkEnv = readFileSync(join(work, "sdk.env"), "utf8").split("\n").filter(Boolean).flatMap((line) => ["-e", line]);
   const goproxy = startGoProxy(work);
   docker([
@@ -178,4 +180,23 @@ export async function startEngine(labCache: string): Promise<Engine> {
   })();
   engine.stop();
   throw new Error(`the engine did not answer within ${START_TIMEOUT_SECONDS}s: ${last?.stderr.trim().split("\n").slice(-5).join(" | ") ?? "no answer"}\nengine log:\n${logs}`);
+}
+
+/** GiB free on the filesystem that holds `path` (the lab's Docker data, where the engine's state lives). */
+export function freeGiB(path = "/var/lib"): number {
+  const line = execFileSync("df", ["-Pk", path], { encoding: "utf8" }).trim().split("\n").at(-1)!;
+  return Number(line.split(/\s+/)[3]) / 1024 / 1024;
+}
+
+/**
+ * Prunes the engine's cache, least recently used first, until `minFree` is free (the engine's
+ * own `engine.localCache.prune`), as a user short of disk would. The cluster cases that load
+ * the largest images need room a development disk may lack once the earlier cases' builds are
+ * cached; a later case then rebuilds what it needs. Returns the free space before and after.
+ */
+export async function makeRoom(engine: Engine, minFree = "14GB"): Promise<string> {
+  const before = freeGiB();
+  const result = await engine.cli(["query"], { stdin: `{ engine { localCache { prune(minFreeSpace: "${minFree}") } } }`, timeoutSeconds: 600 });
+  if (result.exitCode !== 0) throw new Error(`pruning the engine's cache failed: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  return `${before.toFixed(1)} GiB free, ${freeGiB().toFixed(1)} GiB after pruning the engine's cache to ${minFree} free`;
 }

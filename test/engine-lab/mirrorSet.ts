@@ -27,6 +27,7 @@ const NETWORK = "lab-engine";
 const SERVERS_IMAGE = "lab/engine-lab-servers";
 const FILES = { name: "lab-files", address: "10.213.77.12", port: 8082 };
 const GIT = { name: "lab-git", address: "10.213.77.13", port: 8081 };
+// 10.213.77.14: the registry with authentication of registryCases.ts (engine.ts AUTH_REGISTRY).
 
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
