@@ -212,6 +212,7 @@ async function main(): Promise<void> {
       });
 
       await runCase(clusterCases.v2, async () => {
+        console.log(`  ${await makeRoom(engine)}`);
         const result = keep("test-v2", await call(["call", "test", "--framework", "jax,mlx,xgboost", "--operator", "v2", "--mirrors", mirrors, "check"], 3600));
         expect(result.exitCode === 0, said(result));
         expect(/jax\s+PASSED/.test(result.stdout) && /mlx\s+PASSED/.test(result.stdout) && /xgboost\s+PASSED/.test(result.stdout), `summary:\n${result.stdout}`);
@@ -221,8 +222,10 @@ async function main(): Promise<void> {
       });
 
       await runCase(clusterCases.kinds, async () => {
-        // The three largest images: room first (the cases before cached their builds).
-        const room = await makeRoom(engine);
+        // The three largest images: room first (the cases before cached their builds). Their
+        // builds take about 6 GB and the cluster then needs 9.1 GB (the module's preflight): a
+        // clean-clone run that made 14 GB room here still fell short at the preflight.
+        const room = await makeRoom(engine, "24GB");
         console.log(`  ${room}`);
         const args = ["call", "test", "--framework", "mpi,paddle,tensorflow", "--operator-source", v1Tree, "--mirrors", mirrors, "check"];
         const result = keep("test-v1-kinds", await engine.cli(args, { cwd: REPO_ROOT, timeoutSeconds: 3600 }));
