@@ -15,7 +15,7 @@ import { buildImage, frameworkImage, imageTarball } from "./images.js";
 import { buildPlan } from "./catalog/plan.js";
 import { checkCredentials, checkImagesFrom, parsePublished, parseRegistry, planPublish, publishedLines, recordedDigest } from "./publish/plan.js";
 import { checkReleaseTag, promoteImage } from "./publish/promote.js";
-import { pushImages } from "./publish/push.js";
+import { pushImages, registryHost } from "./publish/push.js";
 import { pruneRepository } from "./publish/pruneRun.js";
 import { RegistryClient } from "./publish/registryClient.js";
 import { ArgumentError } from "./catalog/errors.js";
@@ -30,7 +30,7 @@ async function registryEntries(framework: string): Promise<CatalogEntry[]> {
 
 /** The registry client for `registry`'s host, with the secret's plaintext read only here. */
 async function registryClient(registry: string, username: string, password: Secret | undefined, actions: string): Promise<RegistryClient> {
-  return new RegistryClient(parseRegistry(registry).split("/")[0]!, password ? { username, password: await password.plaintext() } : undefined, actions);
+  return new RegistryClient(registryHost(parseRegistry(registry)), password ? { username, password: await password.plaintext() } : undefined, actions);
 }
 
 /** The run's mirrors: the file's, checked (a bad entry is an error naming it), or none. */
