@@ -29,8 +29,8 @@ async function registryEntries(framework: string): Promise<CatalogEntry[]> {
 }
 
 /** The registry client for `registry`'s host, with the secret's plaintext read only here. */
-async function registryClient(registry: string, username: string, password: Secret | undefined, actions: string): Promise<RegistryClient> {
-  return new RegistryClient(registryHost(parseRegistry(registry)), password ? { username, password: await password.plaintext() } : undefined, actions);
+async function registryClient(registry: string, username: string, password: Secret | undefined, actions: string, plainHttp: boolean): Promise<RegistryClient> {
+  return new RegistryClient(registryHost(parseRegistry(registry)), password ? { username, password: await password.plaintext() } : undefined, actions, plainHttp);
 }
 
 /** The run's mirrors: the file's, checked (a bad entry is an error naming it), or none. */
@@ -120,13 +120,14 @@ export class TrainingOperatorCi {
    * @param username Registry user name; give it with password, or neither for a registry without authentication.
    * @param password Registry password or token as a Dagger secret, e.g. env:REGISTRY_TOKEN; needs the right to delete.
    * @param dryRun List what would be deleted without deleting it. Set --dry-run=false to delete.
+   * @param plainHttp Reach the registry over plain HTTP: a self-hosted registry without TLS (one the engine lists as insecure). localhost always is.
    */
   @func({ cache: "never" })
-  async pruneImages(registry: string, framework = "all", keep = 5, username = "", password?: Secret, dryRun = true): Promise<string> {
+  async pruneImages(registry: string, framework = "all", keep = 5, username = "", password?: Secret, dryRun = true, plainHttp = false): Promise<string> {
     checkCredentials(username, password !== undefined);
     const plans = planPublish(await registryEntries(framework), { registry });
     if (!Number.isInteger(keep) || keep < 1) throw new ArgumentError("keep", `${keep} must be a whole number of at least 1`);
-    const client = await registryClient(registry, username, password, dryRun ? "pull" : "pull,delete");
+    const client = await registryClient(registry, username, password, dryRun ? "pull" : "pull,delete", plainHttp);
     const lines: string[] = [];
     for (const plan of plans) lines.push(...(await pruneRepository(client, plan.repository, keep, dryRun)));
     return lines.join("\n");
@@ -141,14 +142,15 @@ export class TrainingOperatorCi {
    * @param username Registry user name; give it with password, or neither for a registry without authentication.
    * @param password Registry password or token as a Dagger secret, e.g. env:REGISTRY_TOKEN; needs the right to push.
    * @param published publish's output (dagger call -o FILE publish ...): tag exactly the digests publish pushed (each must carry its version), not whatever the version tags name now.
+   * @param plainHttp Reach the registry over plain HTTP: a self-hosted registry without TLS (one the engine lists as insecure). localhost always is.
    */
   @func({ cache: "never" })
-  async promote(registry: string, release: string, framework = "all", username = "", password?: Secret, published?: File): Promise<string> {
+  async promote(registry: string, release: string, framework = "all", username = "", password?: Secret, published?: File, plainHttp = false): Promise<string> {
     checkCredentials(username, password !== undefined);
     checkReleaseTag(release);
     const plans = planPublish(await registryEntries(framework), { registry });
     const recorded = published ? parsePublished(await published.contents()) : undefined;
-    const client = await registryClient(registry, username, password, "pull,push");
+    const client = await registryClient(registry, username, password, "pull,push", plainHttp);
     const lines: string[] = [];
     for (const plan of plans) {
       const version = plan.tags[0]!;

@@ -18,12 +18,12 @@ const EXPECTED: Record<string, { args: [string, unknown][]; returns: string; cac
   tarball: { args: [["framework", "jax"], ["tag", ""], ["revision", ""], ["mirrors", undefined]], returns: "File" },
   imageRef: { args: [["framework", "jax"], ["tag", ""]], returns: "STRING_KIND" },
   promote: {
-    args: [["registry", undefined], ["release", undefined], ["framework", "all"], ["username", ""], ["password", undefined], ["published", undefined]],
+    args: [["registry", undefined], ["release", undefined], ["framework", "all"], ["username", ""], ["password", undefined], ["published", undefined], ["plainHttp", false]],
     returns: "STRING_KIND",
     cache: "never",
   },
   pruneImages: {
-    args: [["registry", undefined], ["framework", "all"], ["keep", 5], ["username", ""], ["password", undefined], ["dryRun", true]],
+    args: [["registry", undefined], ["framework", "all"], ["keep", 5], ["username", ""], ["password", undefined], ["dryRun", true], ["plainHttp", false]],
     returns: "STRING_KIND",
     cache: "never",
   },

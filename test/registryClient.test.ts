@@ -1,101 +1,42 @@
-// The registry client and pruning against a real registry: CNCF Distribution's `registry`
-// (v3.0.0, built by scripts/install-tools.sh), with htpasswd authentication and deletes
-// enabled, on a free local port. Images are pushed through the same distribution API.
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// The registry client, pruning and promotion against a real registry with htpasswd
+// authentication (test/helpers/registry.ts), on a free local port.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkReleaseTag, promoteImage } from "../src/publish/promote.js";
 import { pruneRepository } from "../src/publish/pruneRun.js";
-import { RegistryClient } from "../src/publish/registryClient.js";
-import { REPO_ROOT } from "./helpers/catalogFixture.js";
+import { RegistryClient, registryBase } from "../src/publish/registryClient.js";
+import { imagePusher, startRegistry, type TestRegistry } from "./helpers/registry.js";
 
-const REGISTRY = join(REPO_ROOT, ".tools", "bin", "registry");
 // A test-only account: user "ci", password "lab-password" (bcrypt, cost 4).
 const HTPASSWD = "ci:$2y$04$oaHBgUbBgg62KLCdT2cLoOKGvgQrwo4Tn.GJiHdMmpGDJjDArjs0q\n";
 const GOOD = { username: "ci", password: "lab-password" };
 const BASIC = `Basic ${Buffer.from("ci:lab-password").toString("base64")}`;
 
-let dir: string;
-let server: ChildProcess;
+let registry: TestRegistry;
 let host: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function call(method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
-  const absolute = url.startsWith("http") ? url : `http://${host}${url}`;
-  return fetch(absolute, { method, body, headers: { authorization: BASIC, ...headers } });
-}
-
-async function putBlob(repository: string, content: string): Promise<{ digest: string; size: number }> {
-  const digest = `sha256:${createHash("sha256").update(content).digest("hex")}`;
-  const started = await call("POST", `/v2/${repository}/blobs/uploads/`);
-  expect(started.status).toBe(202);
-  const location = new URL(started.headers.get("location")!, `http://${host}`);
-  location.searchParams.set("digest", digest);
-  const put = await call("PUT", location.toString(), content, { "content-type": "application/octet-stream" });
-  expect(put.status).toBe(201);
-  return { digest, size: Buffer.byteLength(content) };
-}
-
-/** Pushes a one-layer image under `tags`, its manifest annotated as publish annotates it. */
-async function push(repository: string, tags: string[], marker: string, created?: string): Promise<string> {
-  const config = await putBlob(repository, JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [] }, config: { Labels: { marker } } }));
-  const layer = await putBlob(repository, `layer ${marker}`);
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
-    annotations: { "org.opencontainers.image.version": tags[0]!, ...(created ? { "org.opencontainers.image.created": created } : {}) },
-  });
-  for (const tag of tags) {
-    const put = await call("PUT", `/v2/${repository}/manifests/${tag}`, manifest, { "content-type": "application/vnd.oci.image.manifest.v1+json" });
-    expect(put.status, await put.clone().text()).toBe(201);
-  }
-  return `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
-}
+let push: ReturnType<typeof imagePusher>;
 
 beforeAll(async () => {
-  if (!existsSync(REGISTRY)) throw new Error(`${REGISTRY} missing: run scripts/install-tools.sh`);
-  dir = mkdtempSync(join(tmpdir(), "registry-test-"));
-  writeFileSync(join(dir, "htpasswd"), HTPASSWD);
-  const port = await freePort();
-  host = `127.0.0.1:${port}`;
-  writeFileSync(
-    join(dir, "config.yml"),
-    [
-      "version: 0.1",
-      "log: { level: error }",
-      `storage: { filesystem: { rootdirectory: ${join(dir, "data")} }, delete: { enabled: true } }`,
-      `http: { addr: "${host}" }`,
-      `auth: { htpasswd: { realm: lab, path: ${join(dir, "htpasswd")} } }`,
-    ].join("\n"),
-  );
-  server = spawn(REGISTRY, ["serve", join(dir, "config.yml")], { stdio: ["ignore", "ignore", "pipe"] });
-  let said = "";
-  server.stderr!.on("data", (chunk: Buffer) => (said += chunk.toString()));
-  for (let i = 0; ; i++) {
-    const answer = await fetch(`http://${host}/v2/`).catch(() => undefined);
-    if (answer) break;
-    if (i > 100 || server.exitCode !== null) throw new Error(`the registry did not start: ${said}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  registry = await startRegistry("{ htpasswd: { realm: lab, path: {dir}/htpasswd } }", { htpasswd: HTPASSWD });
+  host = registry.host;
+  push = imagePusher(host, async () => BASIC);
 }, 30_000);
 
-afterAll(() => {
-  server?.kill();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+afterAll(() => registry?.stop());
+
+describe("the scheme a registry is reached by", () => {
+  it("is HTTPS, but plain HTTP for this machine or when the caller says the registry has no TLS", () => {
+    expect(registryBase("ghcr.io")).toBe("https://ghcr.io");
+    expect(registryBase("10.0.0.5:5000")).toBe("https://10.0.0.5:5000");
+    expect(registryBase("127.0.0.1:5000")).toBe("http://127.0.0.1:5000");
+    expect(registryBase("localhost:5000")).toBe("http://localhost:5000");
+    expect(registryBase("10.0.0.5:5000", true)).toBe("http://10.0.0.5:5000");
+  });
+
+  it("names a repository outside the client's host", () => {
+    const client = new RegistryClient("10.0.0.5:5000");
+    expect(client.pathOf("10.0.0.5:5000/e2e/jax-e2e")).toBe("e2e/jax-e2e");
+    expect(() => client.pathOf("10.0.0.5:50001/e2e/jax-e2e")).toThrow("10.0.0.5:50001/e2e/jax-e2e is not a repository of 10.0.0.5:5000");
+  });
 });
 
 describe("the registry client against a real registry with authentication", () => {

@@ -17,7 +17,7 @@ export function checkReleaseTag(tag: string): void {
  * carry that version) as `repository:release`; returns `repository:release@digest`.
  */
 export async function promoteImage(client: RegistryClient, repository: string, version: string, release: string, digest?: string): Promise<string> {
-  const path = repository.slice(client.host.length + 1);
+  const path = client.pathOf(repository);
   const manifest = await client.rawManifest(path, digest ?? version);
   if (digest) {
     const said = (JSON.parse(Buffer.from(manifest.bytes).toString("utf8")) as { annotations?: Record<string, string> }).annotations?.["org.opencontainers.image.version"];

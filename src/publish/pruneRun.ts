@@ -7,7 +7,7 @@ const CREATED = "org.opencontainers.image.created";
 
 /** Prunes `repository` (host/path, as publish names it) to its newest `keep` images; returns what it did or would do. */
 export async function pruneRepository(client: RegistryClient, repository: string, keep: number, dryRun: boolean): Promise<string[]> {
-  const path = repository.slice(client.host.length + 1);
+  const path = client.pathOf(repository);
   const tags = await client.tags(path);
   if (tags.length === 0) return [`${repository}: nothing published`];
   const tagged = [];

@@ -35,9 +35,13 @@ export interface ManifestInfo {
   annotations: Record<string, string>;
 }
 
-/** The scheme to reach a registry host: plain HTTP only for this machine, as Docker allows by default. */
-export function registryBase(host: string): string {
-  const plain = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
+/**
+ * The scheme to reach a registry host: HTTPS, but plain HTTP for this machine (as Docker
+ * allows by default) or when the caller says the registry has no TLS (`plainHttp`, as an
+ * engine's insecure registry).
+ */
+export function registryBase(host: string, plainHttp = false): string {
+  const plain = plainHttp || /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
   return `${plain ? "http" : "https"}://${host}`;
 }
 
@@ -60,8 +64,15 @@ export class RegistryClient {
     private readonly credentials?: Credentials,
     /** What a Bearer token is asked for: prune reads and deletes, promote reads and pushes. */
     private readonly actions = "pull,delete",
+    plainHttp = false,
   ) {
-    this.base = registryBase(host);
+    this.base = registryBase(host, plainHttp);
+  }
+
+  /** The path under this host of `repository` (host/path, as publish names it). */
+  pathOf(repository: string): string {
+    if (!repository.startsWith(`${this.host}/`)) throw new RegistryError(`${repository} is not a repository of ${this.host}`);
+    return repository.slice(this.host.length + 1);
   }
 
   /** Every tag of `repository` (its path under the host), following the Link header's pages (relative or absolute). */
