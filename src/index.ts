@@ -120,7 +120,7 @@ export class TrainingOperatorCi {
    * @param username Registry user name; give it with password, or neither for a registry without authentication.
    * @param password Registry password or token as a Dagger secret, e.g. env:REGISTRY_TOKEN; needs the right to delete.
    * @param dryRun List what would be deleted without deleting it. Set --dry-run=false to delete.
-   * @param plainHttp Reach the registry over plain HTTP: a self-hosted registry without TLS (one the engine lists as insecure). localhost always is.
+   * @param plainHttp Reach the registry over plain HTTP: a self-hosted registry without TLS (one the engine lists as insecure for publish). The credentials then travel unencrypted.
    */
   @func({ cache: "never" })
   async pruneImages(registry: string, framework = "all", keep = 5, username = "", password?: Secret, dryRun = true, plainHttp = false): Promise<string> {
@@ -142,7 +142,7 @@ export class TrainingOperatorCi {
    * @param username Registry user name; give it with password, or neither for a registry without authentication.
    * @param password Registry password or token as a Dagger secret, e.g. env:REGISTRY_TOKEN; needs the right to push.
    * @param published publish's output (dagger call -o FILE publish ...): tag exactly the digests publish pushed (each must carry its version), not whatever the version tags name now.
-   * @param plainHttp Reach the registry over plain HTTP: a self-hosted registry without TLS (one the engine lists as insecure). localhost always is.
+   * @param plainHttp Reach the registry over plain HTTP: a self-hosted registry without TLS (one the engine lists as insecure for publish). The credentials then travel unencrypted.
    */
   @func({ cache: "never" })
   async promote(registry: string, release: string, framework = "all", username = "", password?: Secret, published?: File, plainHttp = false): Promise<string> {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkReleaseTag, promoteImage } from "../src/publish/promote.js";
 import { pruneRepository } from "../src/publish/pruneRun.js";
-import { RegistryClient, registryBase } from "../src/publish/registryClient.js";
+import { checkTokenRealm, RegistryClient, registryBase } from "../src/publish/registryClient.js";
 import { imagePusher, startRegistry, type TestRegistry } from "./helpers/registry.js";
 
 // A test-only account: user "ci", password "lab-password" (bcrypt, cost 4).
@@ -30,6 +30,27 @@ describe("the scheme a registry is reached by", () => {
     expect(registryBase("127.0.0.1:5000")).toBe("http://127.0.0.1:5000");
     expect(registryBase("localhost:5000")).toBe("http://localhost:5000");
     expect(registryBase("10.0.0.5:5000", true)).toBe("http://10.0.0.5:5000");
+  });
+
+  it("reaches a registry without TLS on another address only when told, and says so when not", async () => {
+    // 127.0.0.2: a loopback address the client does not take for localhost.
+    const other = await startRegistry("{ htpasswd: { realm: lab, path: {dir}/htpasswd } }", { htpasswd: HTPASSWD }, "127.0.0.2");
+    try {
+      expect(await new RegistryClient(other.host, GOOD, "pull", true).tags("e2e/jax-e2e")).toEqual([]);
+      await expect(new RegistryClient(other.host, GOOD, "pull").tags("e2e/jax-e2e")).rejects.toThrow(
+        new RegExp(`^${other.host.replace(/\./g, "\\.")} cannot be reached: .*; if the registry has no TLS, give --plain-http$`),
+      );
+    } finally {
+      other.stop();
+    }
+  });
+
+  it("sends credentials to a token realm without TLS only when the registry is reached without it too", () => {
+    expect(() => checkTokenRealm("ghcr.io", "https://ghcr.io", new URL("http://ghcr.io/token"), "ci")).toThrow(
+      "ghcr.io sends for a token to http://ghcr.io, without TLS: the credentials of ci are not sent there",
+    );
+    expect(() => checkTokenRealm("ghcr.io", "https://ghcr.io", new URL("https://ghcr.io/token"), "ci")).not.toThrow();
+    expect(() => checkTokenRealm("10.0.0.5:5000", "http://10.0.0.5:5000", new URL("http://10.0.0.5:5001/token"), "ci")).not.toThrow();
   });
 
   it("names a repository outside the client's host", () => {

@@ -36,13 +36,23 @@ export interface ManifestInfo {
 }
 
 /**
- * The scheme to reach a registry host: HTTPS, but plain HTTP for this machine (as Docker
- * allows by default) or when the caller says the registry has no TLS (`plainHttp`, as an
- * engine's insecure registry).
+ * The scheme to reach a registry host: HTTPS, but plain HTTP for localhost (the machine the
+ * client runs on) or when the caller says the registry has no TLS (`plainHttp`, as an engine's
+ * insecure registry).
  */
 export function registryBase(host: string, plainHttp = false): string {
   const plain = plainHttp || /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
   return `${plain ? "http" : "https"}://${host}`;
+}
+
+/**
+ * Credentials go to a token realm in clear only when the registry itself is reached so: a
+ * registry on HTTPS that sends for its token to a plain-HTTP address is refused.
+ */
+export function checkTokenRealm(host: string, base: string, realm: URL, username: string): void {
+  if (realm.protocol !== "https:" && base.startsWith("https:")) {
+    throw new RegistryError(`${host} sends for a token to ${realm.origin}, without TLS: the credentials of ${username} are not sent there`, 401);
+  }
 }
 
 /** Parses a WWW-Authenticate header: its scheme and parameters. */
@@ -144,7 +154,10 @@ export class RegistryClient {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       }).catch((error: Error) => {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        throw new RegistryError(`${this.host} cannot be reached: ${cause?.code ?? cause?.message ?? error.message}`);
+        const said = cause?.code ?? cause?.message ?? error.message;
+        // An HTTPS handshake that got plain HTTP back: a registry without TLS.
+        const hint = this.base.startsWith("https:") && /SSL|TLS|EPROTO/i.test(said) ? "; if the registry has no TLS, give --plain-http" : "";
+        throw new RegistryError(`${this.host} cannot be reached: ${said}${hint}`);
       });
     let response = await send();
     if (response.status === 401) {
@@ -153,6 +166,10 @@ export class RegistryClient {
       response = await send();
     }
     if (response.status === 401 || response.status === 403) {
+      const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
+      if (this.credentials && challenge.params.error === "insufficient_scope") {
+        throw new RegistryError(`${this.host} refused ${method} ${path}: the token for ${this.credentials.username} lacks the right to it (it asked for ${this.actions} on ${repository}); --password needs that right`, response.status);
+      }
       throw new RegistryError(`${this.host} refused ${this.credentials ? `the credentials of ${this.credentials.username}` : "access without credentials"} (HTTP ${response.status})`, response.status);
     }
     if (response.status >= 500) throw new RegistryError(`${this.host}: ${method} ${path}: HTTP ${response.status}`, response.status);
@@ -176,6 +193,7 @@ export class RegistryClient {
     }
     if (scheme === "bearer" && params.realm) {
       const url = new URL(params.realm);
+      if (basic) checkTokenRealm(this.host, this.base, url, this.credentials!.username);
       if (params.service) url.searchParams.set("service", params.service);
       url.searchParams.set("scope", `repository:${repository}:${this.actions}`);
       const response = await fetch(url, { headers: basic ? { authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });

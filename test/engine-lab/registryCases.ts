@@ -40,6 +40,9 @@ export const REGISTRY_CASES = {
 const RELEASE = "v0.0.0-lab";
 const UNRELEASED = "xgboost";
 
+/** `text` as a regular expression that matches it literally. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 const said = (result: CliResult) => `exit ${result.exitCode}: ${plain(result.stderr.trim() || result.stdout.trim()).split("\n").slice(-8).join(" | ")}`;
 
 /** Starts the registry with authentication, its storage in `dir`; returns a function that counts its blobs. */
@@ -145,6 +148,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
     });
 
     await runCase(REGISTRY_CASES.imagesFrom, async () => {
+      expect(first.length > 0, "nothing was published: this case needs the publish case first");
       const from = ["--images-from", `${AUTH_REGISTRY}/e2e`, "--registry-username", "ci", "--registry-password", "env:LAB_REGISTRY_PASSWORD"];
       // As release.yml's e2e jobs run it: with publish's output, so the digests must be the ones it pushed.
       const published = join(scratch, "published.txt");
@@ -152,7 +156,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       expect(result.exitCode === 0, said(result));
       for (const name of ["jax", "xgboost"]) {
         const digest = first.find((l) => l.startsWith(`${name}\t`))!.split("@")[1]!;
-        expect(new RegExp(`${name}\\s+PASSED\\s+\\S+ \\S+\\s+${AUTH_REGISTRY.replace(/\./g, "\\.")}/e2e/${name}-e2e:c-[0-9a-f]{16}@${digest}`).test(result.stdout), `${name} did not run the published image:\n${result.stdout}`);
+        expect(new RegExp(`${name}\\s+PASSED\\s+\\S+ \\S+\\s+${literally(AUTH_REGISTRY)}/e2e/${name}-e2e:c-[0-9a-f]{16}@${digest}`).test(result.stdout), `${name} did not run the published image:\n${result.stdout}`);
       }
       // A record whose digest the registry's version tag does not name: a digest mismatch, before any cluster.
       const forged = join(scratch, "published-forged.txt");
@@ -170,6 +174,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
     });
 
     await runCase(REGISTRY_CASES.promotePrune, async () => {
+      expect(first.length > 0, "nothing was published: this case needs the publish case first");
       // The module's own registry client, in the module's container: plain HTTP only when told (the lab's registry has no TLS).
       const account = ["--username", "ci", "--password", "env:LAB_REGISTRY_PASSWORD", "--plain-http"];
       const promoted = PUBLISHED.filter((name) => name !== UNRELEASED);
@@ -189,7 +194,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       const dry = await prune(true);
       expect(dry.exitCode === 0, said(dry));
       expect(dry.stdout.includes(`would remove ${AUTH_REGISTRY}/e2e/${UNRELEASED}-e2e@${oldDigest(UNRELEASED)} (${revision}, created ${created})`), `the dry run does not list ${UNRELEASED}'s older image:\n${dry.stdout}`);
-      expect(new RegExp(`keep ${AUTH_REGISTRY}/e2e/jax-e2e@${oldDigest("jax")} \\(${revision}, ${RELEASE}.*a release names it`).test(dry.stdout), `jax's released image is not kept:\n${dry.stdout}`);
+      expect(new RegExp(`keep ${literally(`${AUTH_REGISTRY}/e2e/jax-e2e@${oldDigest("jax")} (${revision}, ${RELEASE}`)}.*a release names it`).test(dry.stdout), `jax's released image is not kept:\n${dry.stdout}`);
       expect((await client.tags(`e2e/${UNRELEASED}-e2e`)).includes(revision), "the dry run deleted something");
       const done = await prune(false);
       expect(done.exitCode === 0, said(done));

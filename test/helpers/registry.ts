@@ -33,13 +33,13 @@ export async function freePort(): Promise<number> {
 /**
  * Starts the registry with `auth` (the configuration's auth section, one YAML flow mapping);
  * `files` are written to its folder first (an htpasswd, a key set), named there by
- * `{dir}` in `auth`. Resolves once it answers.
+ * `{dir}` in `auth`. It listens on `address` (a loopback address). Resolves once it answers.
  */
-export async function startRegistry(auth: string, files: Record<string, string> = {}): Promise<TestRegistry> {
+export async function startRegistry(auth: string, files: Record<string, string> = {}, address = "127.0.0.1"): Promise<TestRegistry> {
   if (!existsSync(REGISTRY)) throw new Error(`${REGISTRY} missing: run scripts/install-tools.sh`);
   const dir = mkdtempSync(join(tmpdir(), "registry-test-"));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-  const host = `127.0.0.1:${await freePort()}`;
+  const host = `${address}:${await freePort()}`;
   writeFileSync(
     join(dir, "config.yml"),
     [
