@@ -103,6 +103,8 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
     cli(["call", ...output, "publish", "--registry", registry, "--framework", PUBLISHED.join(","), "--username", "ci", "--password", password, "--revision", revision, "--created", created, "--mirrors", served.mirrors]);
   const client = new RegistryClient(FROM_HERE, { username: "ci", password: "lab-password" });
   let first: string[] = [];
+  /** The digest the first publish recorded for `name`. */
+  const publishedDigest = (name: string) => first.find((l) => l.startsWith(`${name}\t`))!.split("@")[1]!;
 
   try {
     await runCase(REGISTRY_CASES.publish, async () => {
@@ -155,7 +157,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       const result = await cli(["call", "test", "--framework", TESTED, "--operator-source", served.v1Tree, "--mirrors", served.mirrors, ...from, "--published", published, "check"]);
       expect(result.exitCode === 0, said(result));
       for (const name of ["jax", "xgboost"]) {
-        const digest = first.find((l) => l.startsWith(`${name}\t`))!.split("@")[1]!;
+        const digest = publishedDigest(name);
         expect(new RegExp(`${name}\\s+PASSED\\s+\\S+ \\S+\\s+${literally(AUTH_REGISTRY)}/e2e/${name}-e2e:c-[0-9a-f]{16}@${digest}`).test(result.stdout), `${name} did not run the published image:\n${result.stdout}`);
       }
       // A record whose digest the registry's version tag does not name: a digest mismatch, before any cluster.
@@ -181,7 +183,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       const promote = await cli(["call", "promote", "--registry", `${AUTH_REGISTRY}/e2e`, "--release", RELEASE, "--framework", promoted.join(","), ...account, "--published", join(scratch, "published.txt")], 900);
       expect(promote.exitCode === 0, said(promote));
       for (const name of promoted) {
-        const digest = first.find((l) => l.startsWith(`${name}\t`))!.split("@")[1]!;
+        const digest = publishedDigest(name);
         expect(promote.stdout.includes(`${name}\t${AUTH_REGISTRY}/e2e/${name}-e2e:${RELEASE}@${digest}`), `${name} was not promoted at the published digest:\n${promote.stdout}`);
         expect((await client.manifest(`e2e/${name}-e2e`, RELEASE)).digest === digest, `${name}:${RELEASE} names another digest`);
       }
@@ -190,11 +192,10 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       const again = await cli(["call", "publish", "--registry", `${AUTH_REGISTRY}/e2e`, "--framework", `jax,${UNRELEASED}`, "--username", "ci", "--password", "env:LAB_REGISTRY_PASSWORD", ...later, "--mirrors", served.mirrors]);
       expect(again.exitCode === 0, said(again));
       const prune = (dryRun: boolean) => cli(["call", "prune-images", "--registry", `${AUTH_REGISTRY}/e2e`, "--framework", `jax,${UNRELEASED}`, "--keep", "1", ...account, `--dry-run=${dryRun}`], 900);
-      const oldDigest = (name: string) => first.find((l) => l.startsWith(`${name}\t`))!.split("@")[1]!;
       const dry = await prune(true);
       expect(dry.exitCode === 0, said(dry));
-      expect(dry.stdout.includes(`would remove ${AUTH_REGISTRY}/e2e/${UNRELEASED}-e2e@${oldDigest(UNRELEASED)} (${revision}, created ${created})`), `the dry run does not list ${UNRELEASED}'s older image:\n${dry.stdout}`);
-      expect(new RegExp(`keep ${literally(`${AUTH_REGISTRY}/e2e/jax-e2e@${oldDigest("jax")} (${revision}, ${RELEASE}`)}.*a release names it`).test(dry.stdout), `jax's released image is not kept:\n${dry.stdout}`);
+      expect(dry.stdout.includes(`would remove ${AUTH_REGISTRY}/e2e/${UNRELEASED}-e2e@${publishedDigest(UNRELEASED)} (${revision}, created ${created})`), `the dry run does not list ${UNRELEASED}'s older image:\n${dry.stdout}`);
+      expect(new RegExp(`keep ${literally(`${AUTH_REGISTRY}/e2e/jax-e2e@${publishedDigest("jax")} (${revision}, ${RELEASE}`)}.*a release names it`).test(dry.stdout), `jax's released image is not kept:\n${dry.stdout}`);
       expect((await client.tags(`e2e/${UNRELEASED}-e2e`)).includes(revision), "the dry run deleted something");
       const done = await prune(false);
       expect(done.exitCode === 0, said(done));
