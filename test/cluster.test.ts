@@ -6,7 +6,7 @@ import { interactiveSetupScript } from "../src/cluster/interactive.js";
 import { KindCluster } from "../src/cluster/kind.js";
 import type { CommandRunner, ExecResult } from "../src/exec/runner.js";
 import { nodeImageMinor, renderKindConfig, resolveNodeImage, rewriteKubeconfig } from "../src/cluster/kindConfig.js";
-import { missingImages, parseCrictlImages } from "../src/cluster/nodeImages.js";
+import { missingImages, parseCrictlImages, parseServerVersion } from "../src/cluster/nodeImages.js";
 import { archOf, DIND_IMAGE, KIND_NODE_IMAGE, KIND_NODE_IMAGES, KIND_VERSION, kindBinary, KUBECTL_RELEASES, kubectlBinary, kubectlMinorFor, SUPPORTED_KUBERNETES_VERSIONS } from "../src/versions/pins.js";
 import {
   GIB,
@@ -165,6 +165,14 @@ describe("node images", () => {
     const [problem] = missingImages(["docker.io/kubeflow-ci/jax-e2e:pr-7"], present, "e2e-control-plane");
     expect(problem).toMatch(/^image docker.io\/kubeflow-ci\/jax-e2e:pr-7 is not in node e2e-control-plane after kind load/);
     expect(problem).toContain("docker.io/kubeflow-ci/jax-e2e:c-0123456789abcdef");
+  });
+
+  it("reads the API server's version from its /version answer (the lab's v1.35.5, as it answered)", () => {
+    expect(parseServerVersion(fixture("apiserver-version.json"))).toBe("v1.35.5");
+  });
+
+  it("refuses a /version answer without a version, quoting it", () => {
+    expect(() => parseServerVersion('{"kind":"Status","status":"Failure"}')).toThrow(/no gitVersion: \{"kind":"Status"/);
   });
 
   it("points at the lost annotation when the node holds anonymous imports", () => {

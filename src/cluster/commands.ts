@@ -48,6 +48,8 @@ export function clusterCommands(name: string) {
     create: ["kind", "create", "cluster", "--config", KIND_CONFIG_PATH, "--retain", "--wait", "0s"],
     getKubeconfig: ["kind", "get", "kubeconfig", "--name", name],
     waitNodes: ["kubectl", "wait", "--for=condition=Ready", "nodes", "--all", `--timeout=${TIMEOUTS.nodeReady}s`],
+    /** The API server's own /version: what Kubernetes the cluster runs, whatever the node image's name says. */
+    serverVersion: ["kubectl", "get", "--raw", "/version"],
     loadImage: (archive: string) => ["kind", "load", "image-archive", archive, "--name", name],
     /** Gives a loaded image a further name in the node's containerd (the namespace the kubelet uses). */
     tagImage: (reference: string, alias: string) => ["docker", "exec", nodeContainer(name), "ctr", "--namespace=k8s.io", "images", "tag", "--force", reference, alias],

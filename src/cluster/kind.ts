@@ -4,7 +4,7 @@
 import { CommandFailed, sleep } from "../exec/steps.js";
 import { clusterCommands, KIND_CONFIG_PATH, nodeContainer, outerLimit, TIMEOUTS } from "./commands.js";
 import { DOCKER_HOST_ALIAS, renderKindConfig, rewriteKubeconfig, type ClusterOptions } from "./kindConfig.js";
-import { missingImages, parseCrictlImages } from "./nodeImages.js";
+import { missingImages, parseCrictlImages, parseServerVersion } from "./nodeImages.js";
 import { mustRun, type CommandRunner, type ImageArchive } from "../exec/runner.js";
 
 export type { ImageArchive } from "../exec/runner.js";
@@ -65,6 +65,11 @@ export class KindCluster<H> {
     if (result.exitCode === 0 && running === "true" && startedAt === this.nodeStartedAt) return undefined;
     const now = result.exitCode === 0 ? `running=${running}, started ${startedAt}` : `not found: ${result.stderr.trim()}`;
     return `the Kind node ${nodeContainer(this.options.name)} is no longer the container this run started at ${this.nodeStartedAt} (${now}): dockerd or the node restarted mid-run, so what follows (diagnostics included) comes from a restarted Docker service`;
+  }
+
+  /** The Kubernetes version the API server reports (e.g. "v1.34.10"). */
+  async serverVersion(): Promise<string> {
+    return parseServerVersion(await this.run(clusterCommands(this.options.name).serverVersion));
   }
 
   /** Runs a command against the cluster; throws CommandFailed on a non-zero exit. */

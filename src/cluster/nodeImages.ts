@@ -6,6 +6,13 @@ export function parseCrictlImages(json: string): string[] {
   return (parsed.images ?? []).flatMap((i) => i.repoTags ?? []);
 }
 
+/** The gitVersion of an API server's /version answer (e.g. "v1.34.10"). */
+export function parseServerVersion(json: string): string {
+  const version = (JSON.parse(json) as { gitVersion?: unknown }).gitVersion;
+  if (typeof version !== "string" || !/^v\d+\.\d+\.\d+/.test(version)) throw new Error(`the API server's /version gives no gitVersion: ${json.trim().slice(0, 200)}`);
+  return version;
+}
+
 /** Problems for each expected reference that the node does not have; empty when all are present. */
 export function missingImages(expected: string[], present: string[], node: string): string[] {
   const have = new Set(present);

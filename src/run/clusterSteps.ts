@@ -50,7 +50,12 @@ export async function runClusterSteps<H>(plan: ClusterPlan<H>, recorder: RunReco
     const bare = KindCluster.attach(plan.runner, plan.cluster);
     cluster = bare;
     await recorder.step("load node image", () => bare.loadNodeImage(plan.nodeArchive, note));
-    const live = await recorder.step("create cluster", () => bare.create(note));
+    const live = await recorder.step("create cluster", async () => {
+      const created = await bare.create(note);
+      // The summary names what ran, not only the node image asked for.
+      report.cluster += `, API server ${await created.serverVersion()}`;
+      return created;
+    });
     cluster = live;
     await recorder.step("load images", () => live.loadImages(plan.archives, note));
     await recorder.step("deploy operator", () => applyOperator(live, plan.install));
