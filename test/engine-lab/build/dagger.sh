@@ -9,6 +9,8 @@
 set -euo pipefail
 : "${LAB_CACHE:?}"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test/lab/build/go-env.sh
+source "$here/../../lab/build/go-env.sh"
 upstream="${UPSTREAM_SOURCES:-$(cd "$here/../../.." && pwd)/../shared/upstream}"
 [ -f "$upstream/SHA256SUMS" ] || { echo "engine lab: $upstream/SHA256SUMS not found: set UPSTREAM_SOURCES to the folder of upstream sources" >&2; exit 1; }
 work="$LAB_CACHE/engine"
@@ -16,8 +18,9 @@ bin="$work/bin"
 version=v0.21.8
 archives=(dagger-v0.21.8-no-docs vito-dang-v2.1.1 vito-tuist-v0.0.6 vito-tuist-de388bf31342 vito-midterm-3c2add750bea)
 
-want=$( { for a in "${archives[@]}"; do grep " $a.tar.xz\$" "$upstream/SHA256SUMS"; done; sha256sum < "$0"; go version; } | sha256sum | cut -c1-64)
+want=$( { for a in "${archives[@]}"; do grep " $a.tar.xz\$" "$upstream/SHA256SUMS"; done; sha256sum < "$0"; echo "${LAB_GO_BUILD[*]}"; go version; } | sha256sum | cut -c1-64)
 if [ "$(cat "$work/.stamp" 2>/dev/null)" = "$want" ]; then exit 0; fi
+lab_go_caches dagger
 
 echo "engine lab: building dagger $version from source"
 (cd "$upstream" && for a in "${archives[@]}"; do grep " $a.tar.xz\$" SHA256SUMS; done | sha256sum -c --quiet)
@@ -42,24 +45,27 @@ lib=core/sdk/go_sdk.go
 sed -i 's/goSDKLibVersion = "56bb30426a8462af6f95cfdae6461d0cc796ff50"/goSDKLibVersion = "v0.21.8"/' "$lib"
 grep -q 'goSDKLibVersion = "v0.21.8"' "$lib" || { echo "engine lab: patching $lib failed" >&2; exit 1; }
 
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+export GOFLAGS=-mod=mod
 # The version dagger's own build links in (toolchains/engine-dev/build/builder.go, cli-dev):
 # the engine and the CLI report v0.21.8, the tag they were built from.
 ldflags="-s -w -X github.com/dagger/dagger/engine.Version=$version -X github.com/dagger/dagger/engine.Tag=$version"
-build() { # OUTPUT PACKAGE [ldflags]
-  echo "engine lab: building $1"
-  go build -trimpath -buildvcs=false -tags dfexcludepatterns,dfparents -ldflags "${3:--s -w}" -o "$bin/$1" "$2"
-}
-build dagger-engine ./cmd/engine "$ldflags"
-build dagger ./cmd/dagger "$ldflags"
-build dagger-init ./cmd/init
-build dial-stdio ./cmd/dialstdio
-build dnsname ./cmd/dnsname
-build codegen ./cmd/codegen
+# Two go builds (each package compiles once, the links run side by side), renamed as dagger's
+# recipe names them.
+out="$work/out"
+rm -rf "$out" && mkdir -p "$out"
+echo "engine lab: building the engine and the CLI"
+go build "${LAB_GO_BUILD[@]}" -tags dfexcludepatterns,dfparents -ldflags "$ldflags" -o "$out/" ./cmd/engine ./cmd/dagger
+echo "engine lab: building dagger-init, dial-stdio, dnsname and codegen"
+go build "${LAB_GO_BUILD[@]}" -tags dfexcludepatterns,dfparents -o "$out/" ./cmd/init ./cmd/dialstdio ./cmd/dnsname ./cmd/codegen
+mv "$out/engine" "$bin/dagger-engine"
+mv "$out/init" "$bin/dagger-init"
+mv "$out/dialstdio" "$bin/dial-stdio"
+mv "$out"/{dagger,dnsname,codegen} "$bin/"
+rmdir "$out"
 # CNI plugins at the version dagger pins (toolchains/engine-dev/consts/consts.go).
 for plugin in main/bridge main/loopback meta/firewall ipam/host-local; do
   echo "engine lab: building cni-${plugin#*/}"
-  GOBIN="$bin/cni" go install -trimpath -buildvcs=false "github.com/containernetworking/plugins/plugins/$plugin@v1.9.0"
+  GOFLAGS="" GOBIN="$bin/cni" go install "${LAB_GO_BUILD[@]}" "github.com/containernetworking/plugins/plugins/$plugin@v1.9.0"
 done
 "$bin/dagger" version
 echo "$want" > "$work/.stamp"

@@ -39,7 +39,19 @@ bun="$tools/node_modules/@oven/bun-linux-x64/bin/bun"
 # The registry, on the network the engine will join.
 ctx=$(fresh_ctx registry)
 cp "$here/images/registry/"* "$ctx/"
-GOBIN="$ctx" CGO_ENABLED=0 GOTOOLCHAIN=local go install -trimpath -buildvcs=false github.com/distribution/distribution/v3/cmd/registry@v3.0.0
+registry_pkg=github.com/distribution/distribution/v3/cmd/registry@v3.0.0
+(
+  # shellcheck source=test/lab/build/go-env.sh
+  source "$here/../lab/build/go-env.sh"
+  want="$registry_pkg ${LAB_GO_BUILD[*]}"
+  if [ ! -x "$LAB_CACHE/bin/registry" ] || [ "$(cat "$LAB_CACHE/stamps/registry" 2>/dev/null)" != "$want" ]; then
+    lab_go_caches registry
+    echo "engine lab: building registry ($registry_pkg)"
+    GOBIN="$LAB_CACHE/bin" go install "${LAB_GO_BUILD[@]}" "$registry_pkg"
+    echo "$want" > "$LAB_CACHE/stamps/registry"
+  fi
+)
+cp "$LAB_CACHE/bin/registry" "$ctx/"
 build lab/registry:v3.0.0 "$ctx"
 if [ "$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' "$network" 2>/dev/null)" != "$subnet" ]; then
   docker rm -f lab-registry >/dev/null 2>&1 || true

@@ -18,3 +18,15 @@ build() {
 
 fresh_ctx() { rm -rf "${ctx_root:?}/${1:?}"; mkdir -p "$ctx_root/$1"; echo "$ctx_root/$1"; }
 
+
+# scratch_image TAG BINARY TARGET [ENTRYPOINT [USER]]: one binary FROM scratch.
+scratch_image() {
+  local tag=$1 binary=$2 target=$3 entry=${4:-} user=${5:-}
+  local c
+  c=$(fresh_ctx "img-${tag//[:\/]/_}")
+  cp "$binary" "$c/$(basename "$target")"
+  { echo "FROM scratch"; echo "COPY $(basename "$target") $target"; echo "ENV PATH=/usr/local/bin:/usr/bin:/bin"
+    [ -n "$user" ] && echo "USER $user"
+    [ -n "$entry" ] && echo "ENTRYPOINT [\"$entry\"]"; } > "$c/Dockerfile"
+  build "$tag" "$c"
+}
