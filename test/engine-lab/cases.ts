@@ -2,9 +2,9 @@
 // real `dagger` CLI, proving the engine features the module's Dagger layer stands on (its
 // Docker service is a privileged service bound by alias; its images and archives are imported
 // and exported files). Ends with `N passed, N failed`; exits 0 only if all passed.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fsReader } from "../../src/catalog/fsReader.js";
 import { catalogListing, listFrameworks, loadCatalog, loadFramework } from "../../src/catalog/loader.js";
 import { buildPlan } from "../../src/catalog/plan.js";
@@ -25,6 +25,13 @@ import { layerDigests } from "./tarballLayers.js";
 const CASE_IMAGE = "lab/python:3.11-bookworm";
 
 const said = (result: CliResult) => `exit ${result.exitCode}: ${plain(result.stderr.trim() || result.stdout.trim()).split("\n").slice(-8).join(" | ")}`;
+
+/** Every file under `dir`, as paths relative to it. */
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
 
 /** Keeps a CLI run's output in the lab's diagnostics (engine-lab/NAME.log), and returns it. */
 function keep(name: string, result: CliResult): CliResult {
@@ -141,13 +148,13 @@ async function main(): Promise<void> {
       return `unknown framework: exit ${unknown.exitCode} (${unknown.seconds.toFixed(1)} s); unpinned mirror: exit ${badMirror.exitCode}; Kubernetes 1.20: exit ${version.exitCode} (${version.seconds.toFixed(1)} s), no step ran`;
     });
 
-    // Runs with a cluster, in this order (the second needs the first's warm engine); everything
-    // from outside but PyPI comes from the lab's mirrors, served only when one of them runs.
+    // Runs with a cluster, in this order (each after the one before warmed the engine);
+    // everything from outside but PyPI comes from the lab's mirrors, served only when one of
+    // them runs.
     const clusterCases = {
-      first: "engine lab: test-jax passes on v1, from mirrors, with v1.9.4's tree through --operator-source",
-      together: "engine lab: two test-jax started together on the warm engine both pass, neither installing packages again",
       edit: "engine lab: after a one-line payload edit only the payload layer is rebuilt",
-      failing: "engine lab: the failing payload fails the run, naming the step and the job's own reason, and its report keeps the diagnostics",
+      together: "engine lab: test-jax started twice together, on v1.9.4's tree through --operator-source: each run its own cluster; the unedited passes, the edited fails naming the step and the job's own reason; neither installs packages again",
+      failing: "engine lab: test … report -o keeps a failed run's report: result.json, the operator's and the pods' logs, describe, events and kind's own logs",
       v2: "engine lab: test --framework jax,mlx,xgboost --operator v2 passes, Trainer and JobSet fetched over git from the lab's server, MLX on the installed mlx-distributed runtime",
       kinds: "engine lab: test --framework mpi,paddle,tensorflow passes on v1, MPI's kubectl-delivery image built by the engine with the run's kubectl",
     };
@@ -156,24 +163,6 @@ async function main(): Promise<void> {
     try {
       const { mirrors, v1Tree } = served;
       const testJax = (cwd = REPO_ROOT) => engine.cli(testJaxArgs(served), { cwd, timeoutSeconds: 3600 });
-
-      await runCase(clusterCases.first, async () => {
-        const result = keep("test-jax", await testJax());
-        expect(result.exitCode === 0, said(result));
-        expect(/e2e: PASSED/.test(result.stdout) && /jax\s+PASSED\s+JAXJob jax-e2e/.test(result.stdout), `summary:\n${result.stdout}`);
-        return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
-      });
-
-      await runCase(clusterCases.together, async () => {
-        const [first, second] = await Promise.all([testJax(), testJax()]);
-        for (const [i, result] of [first!, second!].entries()) {
-          keep(`test-jax-together-${i + 1}`, result);
-          expect(result.exitCode === 0, `run ${i + 1}: ${said(result)}`);
-          expect(/e2e: PASSED/.test(result.stdout), `run ${i + 1}'s summary:\n${result.stdout}`);
-          expect(pipInstallRuns(result).length === 0, `run ${i + 1} ran pip install again`);
-        }
-        return `${first!.seconds.toFixed(1)} s and ${second!.seconds.toFixed(1)} s, pip install ran in neither; ${stepFigures(first!.stdout)}`;
-      });
 
       // A one-line edit of the JAX payload that makes it fail, in a copy of the module.
       const edited = copyModule(join(scratch, "module-edited"));
@@ -196,19 +185,36 @@ async function main(): Promise<void> {
         return `${after.layers.length} layers, only the last (the payload file) differs; pip install did not run; the edited module's tarball in ${after.result.seconds.toFixed(1)} s`;
       });
 
+      await runCase(clusterCases.together, async () => {
+        // Side by side on one engine, the same cache: one run must not see the other's cluster or verdict.
+        const [passing, failing] = await Promise.all([testJax(), testJax(edited)]);
+        keep("test-jax", passing!);
+        keep("test-jax-failing", failing!);
+        expect(passing!.exitCode === 0, `the unedited run: ${said(passing!)}`);
+        expect(/e2e: PASSED/.test(passing!.stdout) && /jax\s+PASSED\s+JAXJob jax-e2e/.test(passing!.stdout), `the unedited run's summary:\n${passing!.stdout}`);
+        expect(failing!.exitCode !== 0, `exit 0 for the failing payload: ${failing!.stdout}`);
+        expect(/step "run jax job" failed: JAXJob jax-e2e failed: Failed \(JAXJobFailed\)/.test(plain(failing!.stderr)), `the error does not name the step and the job's reason: ${said(failing!)}`);
+        for (const [name, result] of [["unedited", passing!], ["edited", failing!]] as const) expect(pipInstallRuns(result).length === 0, `the ${name} run ran pip install again`);
+        const reason = /step "run jax job" failed: [^\n]*/.exec(plain(failing!.stderr))?.[0];
+        return `unedited: passed in ${passing!.seconds.toFixed(1)} s (${stepFigures(passing!.stdout)}); edited: exit ${failing!.exitCode} in ${failing!.seconds.toFixed(1)} s, "${reason}"; pip install ran in neither`;
+      });
+
       await runCase(clusterCases.failing, async () => {
-        const failing = keep("test-jax-failing", await testJax(edited));
-        expect(failing.exitCode !== 0, `exit 0 for a failing payload: ${failing.stdout}`);
-        expect(/step "run jax job" failed: JAXJob jax-e2e failed: Failed \(JAXJobFailed\)/.test(plain(failing.stderr)), `the error does not name the step and the job's reason: ${said(failing)}`);
         const reportDir = join(scratch, "failing-report");
         const exported = keep("test-failing-report", await engine.cli(["call", "test", "--framework", "jax", "--operator-source", v1Tree, "--mirrors", mirrors, "report", "-o", reportDir], { cwd: edited, timeoutSeconds: 3600 }));
         expect(exported.exitCode === 0, `report -o: ${said(exported)}`);
         const report = JSON.parse(readFileSync(join(reportDir, "result.json"), "utf8")) as { ok: boolean; failures: { step: string; reason: string }[] };
         const failure = report.failures[0];
         expect(!report.ok && failure?.step === "run jax job" && /JAXJobFailed/.test(failure.reason), `result.json: ${JSON.stringify(report.failures)}`);
-        const logs = readFileSync(join(reportDir, "diagnostics", "jax", "pods.log"), "utf8");
-        expect(/the payload fails on purpose/.test(logs), "the exported pod logs lack the payload's error");
-        return `exit ${failing.exitCode} (${failing.seconds.toFixed(1)} s): "${failure!.step}: ${failure!.reason.split("\n")[0]}"; report -o wrote result.json and diagnostics/jax with the payload's error (${exported.seconds.toFixed(1)} s)`;
+        const diagnostics = join(reportDir, "diagnostics");
+        const files = listFiles(diagnostics);
+        const has = (path: string, pattern: RegExp) => expect(files.includes(path) && pattern.test(readFileSync(join(diagnostics, path), "utf8")), `diagnostics lack ${path} matching ${pattern} (have: ${files.join(", ")})`);
+        has("jax/pods.log", /the payload fails on purpose/);
+        has("jax/pods-describe.txt", /jax-e2e-worker-0/);
+        has("operator/training-operator.log", /\S/);
+        has("cluster/events.txt", /\S/);
+        expect(files.some((f) => f.startsWith("kind/")), `diagnostics lack kind's exported logs (have: ${files.join(", ")})`);
+        return `"${failure!.step}: ${failure!.reason.split("\n")[0]}"; report -o wrote result.json and ${files.length} diagnostic files, the pod logs with the payload's error (${exported.seconds.toFixed(1)} s)`;
       });
 
       await runCase(clusterCases.v2, async () => {

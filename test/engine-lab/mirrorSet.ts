@@ -60,6 +60,12 @@ export function stopMirrors(): void {
 export interface MirrorSet {
   /** The mirror file to pass as --mirrors. */
   file: string;
+  /**
+   * Adds a second Kubernetes minor to the file: the lab's node image of `labVersion`
+   * (build/node-image.sh) for the module's pinned node image of that minor, and the lab's
+   * kubectl of that version for the pinned one.
+   */
+  addKubernetes(minor: string, labVersion: string): void;
   stop(): void;
 }
 
@@ -101,13 +107,12 @@ export function serveMirrors(labCache: string, workDir: string, frameworkBases: 
 
   // kind and kubectl built here (the lab's), named by the URLs the module pins.
   const binaries: Record<string, { url: string; sha256: string }> = {};
-  for (const [pinned, local] of [
-    [kindBinary("amd64"), join(labCache, "bin", "kind")],
-    [kubectlBinary("amd64", "1.35"), join(labCache, "kubernetes", "v1.35.5", "kubectl")],
-  ] as const) {
-    cpSync(local, join(work, "files", pinned.name));
-    binaries[pinned.url] = { url: `http://${FILES.address}:${FILES.port}/${pinned.name}`, sha256: sha256(local) };
-  }
+  const serveBinary = (pinned: { url: string }, local: string, name: string) => {
+    cpSync(local, join(work, "files", name));
+    binaries[pinned.url] = { url: `http://${FILES.address}:${FILES.port}/${name}`, sha256: sha256(local) };
+  };
+  serveBinary(kindBinary("amd64"), join(labCache, "bin", "kind"), "kind");
+  serveBinary(kubectlBinary("amd64", "1.35"), join(labCache, "kubernetes", "v1.35.5", "kubectl"), "kubectl-1.35");
   serve(FILES, "files.mjs", join(work, "files"));
 
   // Trainer v2.3.0 and JobSet v0.12.0 as git has them (v1.9.4 has no repository here).
@@ -122,13 +127,26 @@ export function serveMirrors(labCache: string, workDir: string, frameworkBases: 
   serve(GIT, "git.mjs", join(work, "git"));
 
   const file = join(work, "mirrors.yaml");
-  writeFileSync(file, `# The engine lab's mirror file (test/engine-lab/mirrorSet.ts)\n${stringify({ images, binaries, git })}`);
-  return { file, stop: stopMirrors };
+  const write = () => writeFileSync(file, `# The engine lab's mirror file (test/engine-lab/mirrorSet.ts)\n${stringify({ images, binaries, git })}`);
+  write();
+  return {
+    file,
+    addKubernetes(minor, labVersion) {
+      const pinned = KIND_NODE_IMAGES[minor];
+      if (!pinned) throw new Error(`the module pins no node image for Kubernetes ${minor}`);
+      images[pinned] = pushToLabRegistry(`docker.io/kindest/node:${labVersion}-lab`, `dagger-lab/kindest-node:${labVersion}-lab`);
+      serveBinary(kubectlBinary("amd64", minor), join(labCache, "kubernetes", labVersion, "kubectl"), `kubectl-${minor}`);
+      write();
+    },
+    stop: stopMirrors,
+  };
 }
 
 /** What a run with a cluster takes here: the mirror file, and v1.9.4's tree for --operator-source. */
 export interface RunInputs {
   mirrors: string;
+  /** Adds a second Kubernetes minor to the mirror file (MirrorSet.addKubernetes). */
+  addKubernetes(minor: string, labVersion: string): void;
   /** v1.9.4 has no git repository here (docs/engine-lab.md): its Go module tree instead. */
   v1Tree: string;
   stop(): void;
@@ -136,7 +154,7 @@ export interface RunInputs {
 
 export async function serveRunInputs(labCache: string, workDir: string): Promise<RunInputs> {
   const served = serveMirrors(labCache, workDir, await frameworkBases(), await operatorImageBases());
-  return { mirrors: served.file, v1Tree: copyTree("v1", join(workDir, "operator-v1"), ["manifests"]), stop: served.stop };
+  return { mirrors: served.file, addKubernetes: served.addKubernetes, v1Tree: copyTree("v1", join(workDir, "operator-v1"), ["manifests"]), stop: served.stop };
 }
 
 /** The CLI's arguments for `test-jax` on v1 with those inputs. */

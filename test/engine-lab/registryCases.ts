@@ -1,7 +1,8 @@
 // The engine lab's registry cases: `publish` through the real CLI to a registry with
 // authentication (CNCF Distribution v3.0.0, the lab's registry image, with htpasswd and
 // deletes), republishing, a wrong password and an unknown registry, then `test --images-from`
-// on what was published, and an image never published.
+// on what was published (on the second Kubernetes minor, --kubernetes-version 1.34), and an
+// image never published.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,7 +11,8 @@ import { listFrameworks } from "../../src/catalog/loader.js";
 import { fsReader } from "../../src/catalog/fsReader.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { docker, removeContainers } from "../lab/localRunner.js";
-import { expect, runCase, selected } from "../lab/harness.js";
+import { expect, LAB_CACHE, runCase, selected } from "../lab/harness.js";
+import { awaitLane } from "../lab/lanes.js";
 import { AUTH_REGISTRY, makeRoom, type CliResult, type Engine } from "./engine.js";
 import type { RunInputs } from "./mirrorSet.js";
 import { plain, stepFigures } from "./progress.js";
@@ -27,12 +29,17 @@ const UNBUILDABLE_HERE = ["pytorch"];
 const PUBLISHED = (await listFrameworks(fsReader(REPO_ROOT))).filter((name) => !UNBUILDABLE_HERE.includes(name));
 /** What test --images-from runs: two of them, on v1. */
 const TESTED = "jax,xgboost";
+/**
+ * The minor it runs on, beside the default the other cases use: the lab's node image of that
+ * minor is built in a lane of test/lab/run (kind's v1.34.8 cannot be built here: docs/lab.md).
+ */
+const SECOND_MINOR = { minor: "1.34", labVersion: "v1.34.10", lane: "node-v1.34.10" };
 
 export const REGISTRY_CASES = {
   publish: "engine lab: publish pushes every framework but PyTorch to a registry with authentication, tagged and annotated",
   republish: "engine lab: publishing the same sources again pushes no new layer and gives the same digests",
   refused: "engine lab: a wrong password and an unknown registry each fail naming the push, with nothing pushed",
-  imagesFrom: "engine lab: test --images-from passes on the published images, pulled by digest; a digest mismatch and an image never published each fail before any cluster",
+  imagesFrom: "engine lab: test --images-from --kubernetes-version 1.34 passes on the published images, pulled by digest, on a 1.34 API server; a digest mismatch and an image never published each fail before any cluster",
   promotePrune: "engine lab: promote tags the published digests with a release; prune-images lists, then deletes, an older image no release names",
 };
 
@@ -154,8 +161,13 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       const from = ["--images-from", `${AUTH_REGISTRY}/e2e`, "--registry-username", "ci", "--registry-password", "env:LAB_REGISTRY_PASSWORD"];
       // As release.yml's e2e jobs run it: with publish's output, so the digests must be the ones it pushed.
       const published = join(scratch, "published.txt");
-      const result = await cli(["call", "test", "--framework", TESTED, "--operator-source", served.v1Tree, "--mirrors", served.mirrors, ...from, "--published", published, "check"]);
+      await awaitLane(LAB_CACHE, SECOND_MINOR.lane, 3600);
+      served.addKubernetes(SECOND_MINOR.minor, SECOND_MINOR.labVersion);
+      const result = await cli(["call", "test", "--framework", TESTED, "--kubernetes-version", SECOND_MINOR.minor, "--operator-source", served.v1Tree, "--mirrors", served.mirrors, ...from, "--published", published, "check"]);
       expect(result.exitCode === 0, said(result));
+      // The node the module chose for the minor, and what its API server reports (the lab builds that minor at its own patch).
+      const cluster = /^cluster: +(.*)$/m.exec(result.stdout)?.[1] ?? "";
+      expect(cluster.includes(`kindest/node:v${SECOND_MINOR.minor}.`) && cluster.includes(`API server ${SECOND_MINOR.labVersion}`), `not a ${SECOND_MINOR.minor} cluster: "${cluster}"`);
       for (const name of ["jax", "xgboost"]) {
         const digest = publishedDigest(name);
         expect(new RegExp(`${name}\\s+PASSED\\s+\\S+ \\S+\\s+${literally(AUTH_REGISTRY)}/e2e/${name}-e2e:c-[0-9a-f]{16}@${digest}`).test(result.stdout), `${name} did not run the published image:\n${result.stdout}`);
@@ -172,7 +184,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       const missingSaid = plain(missing.stderr);
       expect(/--images-from: \S+\/e2e\/pytorch-e2e:c-[0-9a-f]{16} cannot be pulled .*publish these sources first/s.test(missingSaid), `not the missing image: ${said(missing)}`);
       expect(!/create cluster|start docker service/.test(missingSaid), "a cluster step ran for a missing image");
-      return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s); a forged digest: exit ${mismatch.exitCode} in ${mismatch.seconds.toFixed(1)} s; never published: exit ${missing.exitCode} in ${missing.seconds.toFixed(1)} s`;
+      return `${cluster}; ${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s); a forged digest: exit ${mismatch.exitCode} in ${mismatch.seconds.toFixed(1)} s; never published: exit ${missing.exitCode} in ${missing.seconds.toFixed(1)} s`;
     });
 
     await runCase(REGISTRY_CASES.promotePrune, async () => {

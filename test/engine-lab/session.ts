@@ -12,7 +12,8 @@ async function up(): Promise<void> {
   const work = join(LAB_CACHE, "engine-session");
   mkdirSync(work, { recursive: true });
   await startEngine(LAB_CACHE);
-  const { mirrors, v1Tree } = await serveRunInputs(LAB_CACHE, work);
+  const { mirrors, v1Tree, addKubernetes } = await serveRunInputs(LAB_CACHE, work);
+  addKubernetes("1.34", "v1.34.10");
   const env = { ...cliEnvironment(LAB_CACHE), ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}) };
   console.log(`The engine lab's engine (Dagger v0.21.8 built here) and mirrors are up. In your shell:
 
@@ -22,6 +23,7 @@ then, from ${REPO_ROOT}:
 
 dagger call test-jax --operator-source ${v1Tree} --mirrors ${mirrors}
 dagger call test --framework jax,xgboost --operator v2 --mirrors ${mirrors} check
+dagger call test-jax --kubernetes-version 1.34 --operator-source ${v1Tree} --mirrors ${mirrors}
 
 (v1 runs need --operator-source: v1.9.4 has no git repository here, so its Go module tree stands
 in; the PyTorch image cannot be built here, docs/engine-lab.md.) Stop it all with:

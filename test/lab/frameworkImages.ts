@@ -2,7 +2,7 @@
 // each framework image layer for layer from buildPlan (on a Debian bookworm Python 3.11 base
 // instead of the pinned python image, which no registry here serves), the operator's extra
 // images from operatorNeeds, and every archive written as the module writes it.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { CatalogEntry } from "../../src/catalog/loader.js";
@@ -170,4 +170,20 @@ export function archiveOf(reference: string, tag: string, archiveDir: string): B
   const file = archiveFile(id, archiveDir);
   if (!existsSync(file)) writeOciArchive(reference, { reference, tag }, `${file}.partial`), execFileSync("mv", [`${file}.partial`, file]);
   return { reference, file };
+}
+
+/**
+ * Removes what earlier runs built and this one does not use: framework images of the module's
+ * plans other than `kept` (the lab once built every framework), and every archive but `used`.
+ * Nothing the lab keeps sits on the disk unused.
+ */
+export function forgetUnused(kept: string[], used: BuiltArchive[], archiveDir: string): string[] {
+  const images = execFileSync("docker", ["images", "--filter", "label=lab.recipe=module-plan", "--format", "{{.Repository}}:{{.Tag}}"], { encoding: "utf8" })
+    .split("\n")
+    .filter((ref) => ref && !ref.includes("<none>") && !kept.some((k) => k === ref || `docker.io/${ref}` === k));
+  if (images.length > 0) execFileSync("docker", ["image", "rm", ...images], { stdio: "ignore" });
+  const usedFiles = new Set(used.map((a) => a.file));
+  const archives = readdirSync(archiveDir).map((name) => join(archiveDir, name)).filter((file) => !usedFiles.has(file));
+  for (const file of archives) rmSync(file, { force: true });
+  return [...images, ...archives];
 }
