@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const table = runs.map((r) => ({ name: r.name, steps: summarySteps(r.result.stdout) }));
   const names = [...new Set(table.flatMap((t) => [...t.steps.keys()]))];
   const cell = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(1)} s`).padStart(10);
-  console.log(`\n${"step".padEnd(22)}${runs.map((r) => r.name.padStart(14)).join("")}${"lab (3 fw)".padStart(14)}`);
+  console.log(`\n${"step".padEnd(22)}${runs.map((r) => r.name.padStart(14)).join("")}${"lab (v1)".padStart(14)}`);
   for (const name of names) console.log(`${name.padEnd(22)}${table.map((t) => cell(t.steps.get(name)).padStart(14)).join("")}${cell(lab.get(name)).padStart(14)}`);
   console.log(`${"whole call".padEnd(22)}${runs.map((r) => `${r.result.seconds.toFixed(1)} s`.padStart(14)).join("")}`);
   for (const r of runs) {
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     })();
     console.log(`${r.name}: exit ${r.result.exitCode}; pip install ${pip.length ? `ran (${Math.max(...pip.map((s) => s.seconds)).toFixed(1)} s)` : "did not run"}`);
   }
-  console.log(`peak host memory in use: ${(peak / 2 ** 30).toFixed(1)} GiB (the lab's "lab (3 fw)" column is its last run's three-framework v1 case)`);
+  console.log(`peak host memory in use: ${(peak / 2 ** 30).toFixed(1)} GiB (the lab's "lab (v1)" column is its last run's v1 case, PyTorch since 2026-12-07)`);
 }
 
 main().catch((error: Error) => {
