@@ -27,7 +27,7 @@ import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { copyTree } from "../helpers/upstreamTrees.js";
 import { NETWORK, removeLeftovers, runFolders, startEnvironment, type LabEnvironment } from "./environment.js";
 import { archiveOf, buildPythonBase, forgetUnused, frameworkArchive, operatorImageArchive, PYTHON_BASE, type BuiltArchive } from "./frameworkImages.js";
-import { expect, finish, LAB_CACHE, memorySampler, results, runCase, runPassingClusterSteps } from "./harness.js";
+import { allCases, expect, finish, LAB_CACHE, memorySampler, results, runCase, runPassingClusterSteps } from "./harness.js";
 import { runTrainerCases } from "./trainerCases.js";
 
 /** The lab's node image of the default minor (build/node-image.sh): kind v0.32.0's own 1.35. */
@@ -142,7 +142,8 @@ async function main(): Promise<void> {
     // Trainer v2, in a Docker service of its own on the default minor.
     const onV2 = lab.flatMap((entry, i) => (runsOn(entry, "v2") ? [{ entry, archive: built[i]! }] : []));
     const { recorder: trainer, archives: controllers } = await runTrainerCases({ entries: onV2.map((f) => f.entry), frameworkArchives: onV2.map((f) => f.archive), node, options, facts, archiveDir });
-    const forgotten = forgetUnused([PYTHON_BASE, ...[...archives, ...built].map((b) => b.reference)], [...archives, ...built, ...controllers, node], archiveDir);
+    // A run of some cases (LAB_ONLY) used only some archives: it forgets nothing.
+    const forgotten = !allCases() ? [] : forgetUnused([PYTHON_BASE, ...[...archives, ...built].map((b) => b.reference)], [...archives, ...built, ...controllers, node], archiveDir);
     if (forgotten.length > 0) console.log(`lab: removed what this run did not use: ${forgotten.join(", ")}`);
 
     const peak = memory.stop();

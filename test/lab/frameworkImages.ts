@@ -178,9 +178,19 @@ export function archiveOf(reference: string, tag: string, archiveDir: string): B
  * Nothing the lab keeps sits on the disk unused.
  */
 export function forgetUnused(kept: string[], used: BuiltArchive[], archiveDir: string): string[] {
-  const images = execFileSync("docker", ["images", "--filter", "label=lab.recipe=module-plan", "--format", "{{.Repository}}:{{.Tag}}"], { encoding: "utf8" })
+  // By image ID: another tag of a kept image (the engine lab's registry copy of the Python base) frees nothing.
+  const keptIds = new Set(kept.flatMap((ref) => {
+    try {
+      return [execFileSync("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()];
+    } catch {
+      return []; // not in Docker: nothing of it to keep
+    }
+  }));
+  const images = execFileSync("docker", ["images", "--no-trunc", "--filter", "label=lab.recipe=module-plan", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"], { encoding: "utf8" })
     .split("\n")
-    .filter((ref) => ref && !ref.includes("<none>") && !kept.some((k) => k === ref || `docker.io/${ref}` === k));
+    .map((line) => line.split(" "))
+    .filter(([id, ref]) => id && ref && !ref.includes("<none>") && !keptIds.has(id))
+    .map(([, ref]) => ref!);
   if (images.length > 0) execFileSync("docker", ["image", "rm", ...images], { stdio: "ignore" });
   const usedFiles = new Set(used.map((a) => a.file));
   const archives = readdirSync(archiveDir).map((name) => join(archiveDir, name)).filter((file) => !usedFiles.has(file));

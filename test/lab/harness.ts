@@ -25,6 +25,9 @@ export function selected(name: string): boolean {
   return wanted.length === 0 || wanted.some((text) => name.includes(text));
 }
 
+/** Whether every case runs (no LAB_ONLY): only such a run knows what the lab no longer uses. */
+export const allCases = () => ONLY.split("|").filter(Boolean).length === 0;
+
 export async function runCase(name: string, body: () => Promise<string>): Promise<boolean> {
   if (!selected(name)) return false;
   const started = Date.now();
