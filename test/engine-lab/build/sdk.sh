@@ -44,11 +44,11 @@ registry_pkg=github.com/distribution/distribution/v3/cmd/registry@v3.0.0
   # shellcheck source=test/lab/build/go-env.sh
   source "$here/../lab/build/go-env.sh"
   want="$registry_pkg ${LAB_GO_BUILD[*]}"
-  if [ ! -x "$LAB_CACHE/bin/registry" ] || [ "$(cat "$LAB_CACHE/stamps/registry" 2>/dev/null)" != "$want" ]; then
+  if ! lab_go_built registry "$want"; then
     lab_go_caches registry
     echo "engine lab: building registry ($registry_pkg)"
     GOBIN="$LAB_CACHE/bin" go install "${LAB_GO_BUILD[@]}" "$registry_pkg"
-    echo "$want" > "$LAB_CACHE/stamps/registry"
+    lab_go_stamp registry "$want"
   fi
 )
 cp "$LAB_CACHE/bin/registry" "$ctx/"

@@ -16,9 +16,9 @@ lab_go_caches binaries
 # first, and alone with `binaries.sh runc-lab`. Rebuilt when its source changes; without VCS
 # stamping, so every clone builds the same bytes (and the images holding it stay current).
 want=$( { cat "$lab_dir/runc-lab/main.go" "$lab_dir/runc-lab/go.mod"; echo "${LAB_GO_BUILD[*]}"; } | sha256sum)
-if [ ! -x "$bin/runc-lab" ] || [ "$(cat "$LAB_CACHE/stamps/runc-lab" 2>/dev/null)" != "$want" ]; then
+if ! lab_go_built runc-lab "$want"; then
   (cd "$lab_dir/runc-lab" && go build "${LAB_GO_BUILD[@]}" -o "$bin/runc-lab" .)
-  echo "$want" > "$LAB_CACHE/stamps/runc-lab"
+  lab_go_stamp runc-lab "$want"
 fi
 [ "${1:-}" = runc-lab ] && exit 0
 
@@ -26,15 +26,15 @@ fi
 build() {
   local name=$1 pkg=$2
   shift 2
-  local stamp="$LAB_CACHE/stamps/$name" want="$pkg ${LAB_GO_BUILD[*]} $* CGO_ENABLED=$CGO_ENABLED"
-  if [ -x "$bin/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  local want="$pkg ${LAB_GO_BUILD[*]} $* CGO_ENABLED=$CGO_ENABLED"
+  if lab_go_built "$name" "$want"; then return 0; fi
   echo "lab: building $name ($pkg)"
   local tmp
   tmp=$(mktemp -d)
   GOBIN="$tmp" go install "${LAB_GO_BUILD[@]}" "$@" "$pkg"
   mv "$tmp"/* "$bin/$name"
   rmdir "$tmp"
-  echo "$want" > "$stamp"
+  lab_go_stamp "$name" "$want"
 }
 
 build kind sigs.k8s.io/kind@v0.32.0
@@ -59,11 +59,11 @@ build trainer-controller-manager github.com/kubeflow/trainer/v2/cmd/trainer-cont
 # `go install sigs.k8s.io/jobset@v0.12.0` asks the proxy for the module's version list, which it
 # refuses here; building inside the downloaded module needs only that exact version.
 want="sigs.k8s.io/jobset@v0.12.0 ${LAB_GO_BUILD[*]}"
-if [ ! -x "$bin/jobset" ] || [ "$(cat "$LAB_CACHE/stamps/jobset" 2>/dev/null)" != "$want" ]; then
+if ! lab_go_built jobset "$want"; then
   echo "lab: building jobset (sigs.k8s.io/jobset@v0.12.0)"
   jobset_dir=$(go mod download -json sigs.k8s.io/jobset@v0.12.0 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   (cd "$jobset_dir" && go build "${LAB_GO_BUILD[@]}" -o "$bin/jobset" .)
-  echo "$want" > "$LAB_CACHE/stamps/jobset"
+  lab_go_stamp jobset "$want"
 fi
 CGO_ENABLED=1 build runc github.com/opencontainers/runc@v1.4.2 -tags seccomp
 

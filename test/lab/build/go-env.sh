@@ -28,3 +28,8 @@ lab_go_clean() {
   chmod -R u+w "$lab_go_dir"
   rm -rf "$lab_go_dir"
 }
+
+# lab_go_built NAME WANT: whether $LAB_CACHE/bin/NAME is there and was built from WANT (its
+# stamp); lab_go_stamp NAME WANT records that it was.
+lab_go_built() { [ -x "$LAB_CACHE/bin/$1" ] && [ "$(cat "$LAB_CACHE/stamps/$1" 2>/dev/null)" = "$2" ]; }
+lab_go_stamp() { mkdir -p "$LAB_CACHE/stamps" && echo "$2" > "$LAB_CACHE/stamps/$1"; }
