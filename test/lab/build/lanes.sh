@@ -2,7 +2,8 @@
 # Lanes: work of test/lab/run that runs in the background, beside the step the run is on, at the
 # lowest CPU priority, so that what the run waits for next gets both cores first and a lane
 # takes only what they leave (downloads, waits on a cluster). Each lane writes its output to
-# $LAB_CACHE/lanes/NAME.log and, when it ends, its exit status to NAME.exit; lane_await (here)
+# $LAB_CACHE/lanes/NAME.log and, when it ends, its exit status to NAME.exit and the seconds it
+# took to NAME.seconds; lane_await (here)
 # and awaitLane (test/lab/lanes.ts) wait for that, bounded. A step of the run itself can be
 # awaited the same way once it says lane_done NAME. Needs LAB_CACHE.
 
@@ -24,7 +25,7 @@ lane_start() {
   local name=$1
   shift
   # shellcheck disable=SC2016 # expanded by the lane's own bash
-  setsid nice -n 19 bash -c '{ echo 19 > /proc/self/autogroup; } 2>/dev/null; "${@:2}" > "$1.log" 2>&1; echo $? > "$1.exit"' lane "$lanes_dir/$name" "$@" < /dev/null &
+  setsid nice -n 19 bash -c '{ echo 19 > /proc/self/autogroup; } 2>/dev/null; SECONDS=0; "${@:2}" > "$1.log" 2>&1; status=$?; echo "$SECONDS" > "$1.seconds"; echo "$status" > "$1.exit"' lane "$lanes_dir/$name" "$@" < /dev/null &
   lane_pids+=("$!")
   echo "lab: lane $name started in the background (log: $lanes_dir/$name.log)"
 }
@@ -51,7 +52,7 @@ lane_await() {
     tail -40 "$lanes_dir/$name.log" >&2 2>/dev/null || true
     return 1
   fi
-  [ ! -f "$lanes_dir/$name.log" ] || echo "lab: $name done (log: $lanes_dir/$name.log)"
+  [ ! -f "$lanes_dir/$name.log" ] || echo "lab: $name done in $(cat "$lanes_dir/$name.seconds" 2>/dev/null || echo ?) s, ${waited} s of it awaited here (log: $lanes_dir/$name.log)"
 }
 
 # Ends every lane still running (their builds stop; their caches go with lab_go_clean next time).
