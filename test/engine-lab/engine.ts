@@ -27,7 +27,12 @@ export const NODE_IMAGE = "lab/dagger-node:24.13.1";
 /** Modules dagger's Go SDK runs `go get` on without a version (cmd/codegen/generator/go/generate_typedefs.go). */
 const UNLISTED_MODULES = ["github.com/dagger/querybuilder"];
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** The engine's state (/var/lib/dagger), kept between runs as a user's engine keeps it. */
+/**
+ * The engine's state (/var/lib/dagger). Removed with the engine: an engine stopped without a
+ * clean shutdown (as stopEngine does) wipes it at its next start ("dagql persistence store
+ * marked unclean; wiping and cold-starting", engine/server/server.go), so keeping it only held
+ * its 20 GB or more between runs.
+ */
 export const STATE_VOLUME = "lab-dagger-state";
 /** Seconds the engine may take to answer its first query. */
 const START_TIMEOUT_SECONDS = 120;
@@ -127,9 +132,10 @@ export function pushToLabRegistry(image: string, name: string): string {
   return `${REGISTRY}/${name}@${digest}`;
 }
 
-/** Removes the engine's container and the lab's Go proxy, if they run. */
+/** Removes the engine's container, its state and the lab's Go proxy, if they run. */
 export function stopEngine(): void {
   removeContainers(NAME, GOPROXY_NAME);
+  docker(["volume", "rm", "-f", STATE_VOLUME]);
 }
 
 /** Starts the engine (replacing one an earlier run left) and waits until the CLI gets an answer. */
@@ -195,8 +201,32 @@ export function freeGiB(path = "/var/lib"): number {
  * cached; a later case then rebuilds what it needs. Returns the free space before and after.
  */
 export async function makeRoom(engine: Engine, minFree = "14GB"): Promise<string> {
+  return prune(engine, `(minFreeSpace: "${minFree}")`, `to ${minFree} free`);
+}
+
+/**
+ * Empties the engine's cache of all it can release (`engine.localCache.prune` without a policy:
+ * everything no client is using), as an engine that built nothing yet. Returns the free space
+ * before and after.
+ */
+export async function emptyCache(engine: Engine): Promise<string> {
+  return prune(engine, "", "of all it could release");
+}
+
+async function prune(engine: Engine, args: string, said: string): Promise<string> {
   const before = freeGiB();
-  const result = await engine.cli(["query"], { stdin: `{ engine { localCache { prune(minFreeSpace: "${minFree}") } } }`, timeoutSeconds: 600 });
+  const result = await engine.cli(["query"], { stdin: `{ engine { localCache { prune${args} } } }`, timeoutSeconds: 600 });
   if (result.exitCode !== 0) throw new Error(`pruning the engine's cache failed: ${result.stderr.trim().split("\n").slice(-3).join(" | ")}`);
-  return `${before.toFixed(1)} GiB free, ${freeGiB().toFixed(1)} GiB after pruning the engine's cache to ${minFree} free`;
+  return `${before.toFixed(1)} GiB free, ${freeGiB().toFixed(1)} GiB after pruning the engine's cache ${said}`;
+}
+
+/**
+ * What the engine's state holds on disk now, and the free space beside it: the figures on where
+ * the engine lab's disk goes (docs/development.md). From the disk, not the engine's
+ * `engine.localCache.entrySet`, which took 2.5 minutes to answer for 5,000 entries here.
+ */
+export function stateUse(): string {
+  const mountpoint = docker(["volume", "inspect", "-f", "{{.Mountpoint}}", STATE_VOLUME]).trim();
+  const kib = Number(execFileSync("du", ["-sxk", mountpoint], { encoding: "utf8" }).split(/\s/)[0]);
+  return `engine state ${(kib / 1024 / 1024).toFixed(1)} GiB, ${freeGiB().toFixed(1)} GiB free`;
 }

@@ -7,15 +7,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { LAB_CACHE, memorySampler } from "../lab/harness.js";
-import { docker } from "../lab/localRunner.js";
-import { startEngine, stopEngine, STATE_VOLUME, type CliResult } from "./engine.js";
+import { startEngine, stopEngine, type CliResult } from "./engine.js";
 import { serveRunInputs, testJaxArgs } from "./mirrorSet.js";
 import { copyModule } from "./moduleCopy.js";
 import { pipInstallRuns, summarySteps } from "./progress.js";
 
 async function main(): Promise<void> {
   stopEngine();
-  docker(["volume", "rm", "-f", STATE_VOLUME]);
   const memory = memorySampler();
   const engine = await startEngine(LAB_CACHE);
   const work = join(LAB_CACHE, "engine-figures");

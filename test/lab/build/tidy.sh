@@ -28,7 +28,8 @@ fi
 need=${LAB_MIN_FREE_GIB:-25}
 free_gib() { echo $(( $(df -Pk "$1" | awk 'NR == 2 {print $4}') / 1024 / 1024 )); }
 docker_root=$(docker info -f '{{.DockerRootDir}}')
-# The engine lab's state is a cache (its cases run a cold engine too): short of room, it goes first.
+# The engine lab's state, left only by a run stopped before its end (an engine stopped without a
+# clean shutdown wipes it at its next start): short of room, it goes first.
 state=lab-dagger-state
 if (( $(free_gib "$docker_root") < need )) && docker volume inspect "$state" >/dev/null 2>&1 \
   && ! docker ps -q --filter "volume=$state" | grep -q .; then
