@@ -62,7 +62,16 @@ if [ "$(docker inspect -f '{{.State.Running}} {{.Config.Image}}' lab-registry 2>
   || [ "$(docker inspect -f '{{.Image}}' lab-registry)" != "$(docker image inspect -f '{{.Id}}' lab/registry:v3.0.0)" ]; then
   docker rm -f lab-registry >/dev/null 2>&1 || true
   docker run -d --name lab-registry --network "$network" --ip "${registry_host%:*}" -p "$registry_push:5000" -v lab-registry-data:/var/lib/registry lab/registry:v3.0.0 >/dev/null
-  for _ in $(seq 30); do curl -fsS "http://$registry_push/v2/" >/dev/null 2>&1 && break; sleep 1; done
+fi
+# Bounded, and a failure says why: a push to a registry that does not answer only says
+# "connection reset by peer" (seen when a removed dockerd left a bridge with this subnet behind).
+for _ in $(seq 60); do curl -fsS -m 5 "http://$registry_push/v2/" >/dev/null 2>&1 && break; sleep 1; done
+if ! curl -fsS -m 5 "http://$registry_push/v2/" >/dev/null; then
+  echo "engine lab: the lab's registry does not answer on $registry_push within 60 s. Its log:" >&2
+  docker logs --tail 20 lab-registry >&2 2>&1 || true
+  echo "engine lab: the host's routes to its subnet $subnet (more than one bridge there is a stale one, from a dockerd removed without removing its networks; ip link delete it):" >&2
+  ip -4 route show "$subnet" >&2 || true
+  exit 1
 fi
 
 # push IMAGE NAME: pushes to the lab's registry; prints NAME@DIGEST as the engine pulls it.
