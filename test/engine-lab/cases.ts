@@ -14,7 +14,7 @@ import { introspectModule } from "../helpers/introspect.js";
 import { docker } from "../lab/localRunner.js";
 import { expect, finish, LAB_CACHE, results, runCase, selected } from "../lab/harness.js";
 import { stringify } from "yaml";
-import { stateUse, makeRoom, pushToLabRegistry, startEngine, type CliResult, type Engine } from "./engine.js";
+import { makeRoom, runCaseShowingState, pushToLabRegistry, startEngine, type CliResult, type Engine } from "./engine.js";
 import { serveRunInputs, testJaxArgs } from "./mirrorSet.js";
 import { copyModule } from "./moduleCopy.js";
 import { REGISTRY_CASES, runRegistryCases } from "./registryCases.js";
@@ -163,11 +163,6 @@ async function main(): Promise<void> {
     const served = await serveRunInputs(LAB_CACHE, scratch);
     try {
       const { mirrors, v1Tree } = served;
-      // Each cluster case, then what the engine's state holds on disk after it.
-      const clusterCase = async (name: string, body: () => Promise<string>) => {
-        if (!(await runCase(name, body)) && !selected(name)) return;
-        console.log(`  ${stateUse()}`);
-      };
       const testJax = (cwd = REPO_ROOT) => engine.cli(testJaxArgs(served), { cwd, timeoutSeconds: 3600 });
 
       // A one-line edit of the JAX payload that makes it fail, in a copy of the module.
@@ -175,7 +170,7 @@ async function main(): Promise<void> {
       const payload = join(edited, "frameworks/jax/payload/jax_e2e.py");
       writeFileSync(payload, readFileSync(payload, "utf8").replace("\nimport os\n", "\nimport os\nraise SystemExit('engine lab: the payload fails on purpose')\n"));
 
-      await clusterCase(clusterCases.edit, async () => {
+      await runCaseShowingState(clusterCases.edit, async () => {
         const tarball = async (cwd: string, name: string) => {
           const file = join(scratch, `${name}.tar`);
           const result = keep(`tarball-${name}`, await engine.cli(["call", "tarball", "--framework", "jax", "--mirrors", mirrors, "-o", file], { cwd, timeoutSeconds: 1800 }));
@@ -196,7 +191,7 @@ async function main(): Promise<void> {
 
       // The runs of these two cases at once, three clusters on one engine: 240 s where one after
       // the other took 269 s (2026-12-07), below the run's peak disk use.
-      const together = clusterCase(clusterCases.together, async () => {
+      const together = runCaseShowingState(clusterCases.together, async () => {
         // Side by side on one engine, the same cache: one run must not see the other's cluster or verdict.
         const [passing, failing] = await Promise.all([testJax(), testJax(edited)]);
         keep("test-jax", passing!);
@@ -210,7 +205,7 @@ async function main(): Promise<void> {
         return `unedited: passed in ${passing!.seconds.toFixed(1)} s (${stepFigures(passing!.stdout)}); edited: exit ${failing!.exitCode} in ${failing!.seconds.toFixed(1)} s, "${reason}"; pip install ran in neither`;
       });
 
-      const failingReport = clusterCase(clusterCases.failing, async () => {
+      const failingReport = runCaseShowingState(clusterCases.failing, async () => {
         const reportDir = join(scratch, "failing-report");
         const exported = keep("test-failing-report", await engine.cli(["call", "test", "--framework", "jax", "--operator-source", v1Tree, "--mirrors", mirrors, "report", "-o", reportDir], { cwd: edited, timeoutSeconds: 3600 }));
         expect(exported.exitCode === 0, `report -o: ${said(exported)}`);
@@ -232,7 +227,7 @@ async function main(): Promise<void> {
       // These two one after the other: at once they saved half a minute (2026-12-07) and raised
       // the run's peak disk use by 2.4 GiB, its largest.
 
-      await clusterCase(clusterCases.v2, async () => {
+      await runCaseShowingState(clusterCases.v2, async () => {
         console.log(`  ${await makeRoom(engine)}`);
         const result = keep("test-v2", await call(["call", "test", "--framework", "jax,mlx,xgboost", "--operator", "v2", "--mirrors", mirrors, "check"], 3600));
         expect(result.exitCode === 0, said(result));
@@ -242,7 +237,7 @@ async function main(): Promise<void> {
         return `${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s)`;
       });
 
-      await clusterCase(clusterCases.kinds, async () => {
+      await runCaseShowingState(clusterCases.kinds, async () => {
         // The three largest images: room first (the cases before cached their builds). Their
         // builds take about 6 GB and the cluster then needs 9.1 GB (the module's preflight): a
         // clean-clone run that made 14 GB room here still fell short at the preflight.

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { docker, removeContainers } from "../lab/localRunner.js";
 import { needsRuncLab } from "../lab/environment.js";
+import { runCase, selected } from "../lab/harness.js";
 
 export const ENGINE_IMAGE = "lab/dagger-engine:v0.21.8";
 const NAME = "lab-dagger-engine";
@@ -225,8 +226,15 @@ async function prune(engine: Engine, args: string, said: string): Promise<string
  * the engine lab's disk goes (docs/development.md). From the disk, not the engine's
  * `engine.localCache.entrySet`, which took 2.5 minutes to answer for 5,000 entries here.
  */
-export function stateUse(): string {
+function stateUse(): string {
   const mountpoint = docker(["volume", "inspect", "-f", "{{.Mountpoint}}", STATE_VOLUME]).trim();
   const kib = Number(execFileSync("du", ["-sxk", mountpoint], { encoding: "utf8" }).split(/\s/)[0]);
   return `engine state ${(kib / 1024 / 1024).toFixed(1)} GiB, ${freeGiB().toFixed(1)} GiB free`;
+}
+
+/** Runs a case (when LAB_ONLY picks it), then prints what the engine's state holds on disk after it. */
+export async function runCaseShowingState(name: string, body: () => Promise<string>): Promise<void> {
+  if (!selected(name)) return;
+  await runCase(name, body);
+  console.log(`  ${stateUse()}`);
 }

@@ -11,9 +11,9 @@ import { listFrameworks } from "../../src/catalog/loader.js";
 import { fsReader } from "../../src/catalog/fsReader.js";
 import { REPO_ROOT } from "../helpers/catalogFixture.js";
 import { docker, removeContainers } from "../lab/localRunner.js";
-import { expect, LAB_CACHE, runCase, selected } from "../lab/harness.js";
+import { expect, LAB_CACHE, selected } from "../lab/harness.js";
 import { awaitLane } from "../lab/lanes.js";
-import { AUTH_REGISTRY, emptyCache, stateUse, makeRoom, type CliResult, type Engine } from "./engine.js";
+import { AUTH_REGISTRY, emptyCache, makeRoom, runCaseShowingState, type CliResult, type Engine } from "./engine.js";
 import type { RunInputs } from "./mirrorSet.js";
 import { plain, stepFigures } from "./progress.js";
 
@@ -101,11 +101,6 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
   // first. After the MPI, Paddle and TensorFlow case, a clean-clone run here may have only
   // about 12 GB free.
   console.log(`  ${await makeRoom(engine, "20GB")}`);
-  // Each case, then what the engine's state holds on disk after it.
-  const registryCase = async (name: string, body: () => Promise<string>) => {
-    if (!(await runCase(name, body)) && !selected(name)) return;
-    console.log(`  ${stateUse()}`);
-  };
   const countBlobs = startAuthRegistry(join(scratch, "auth-registry"));
   const git = (args: string[]) => execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8" }).trim();
   const revision = git(["rev-parse", "HEAD"]);
@@ -119,7 +114,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
   const publishedDigest = (name: string) => first.find((l) => l.startsWith(`${name}\t`))!.split("@")[1]!;
 
   try {
-    await registryCase(REGISTRY_CASES.publish, async () => {
+    await runCaseShowingState(REGISTRY_CASES.publish, async () => {
       // As release.yml calls it: the lines saved with dagger call's -o.
       const saved = join(scratch, "published.txt");
       const result = await publish(`${AUTH_REGISTRY}/e2e`, "env:LAB_REGISTRY_PASSWORD", ["-o", saved]);
@@ -137,7 +132,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       return `${first.join("; ")} (${result.seconds.toFixed(1)} s), ${countBlobs()} blobs in the registry`;
     });
 
-    await registryCase(REGISTRY_CASES.republish, async () => {
+    await runCaseShowingState(REGISTRY_CASES.republish, async () => {
       const before = countBlobs();
       const result = await publish(`${AUTH_REGISTRY}/e2e`);
       expect(result.exitCode === 0, said(result));
@@ -147,7 +142,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       return `the same ${again.length} references and digests, ${before} blobs before and after (${result.seconds.toFixed(1)} s)`;
     });
 
-    await registryCase(REGISTRY_CASES.refused, async () => {
+    await runCaseShowingState(REGISTRY_CASES.refused, async () => {
       const wrong = await publish(`${AUTH_REGISTRY}/wrong`, "env:LAB_WRONG_PASSWORD");
       expect(wrong.exitCode !== 0, `exit 0 with a wrong password: ${wrong.stdout}`);
       const wrongSaid = plain(wrong.stderr);
@@ -161,7 +156,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       return `wrong password: exit ${wrong.exitCode} (${wrong.seconds.toFixed(1)} s) "${line(wrong.stderr)}"; unknown registry: exit ${unknown.exitCode} "${line(unknown.stderr)}"`;
     });
 
-    await registryCase(REGISTRY_CASES.imagesFrom, async () => {
+    await runCaseShowingState(REGISTRY_CASES.imagesFrom, async () => {
       expect(first.length > 0, "nothing was published: this case needs the publish case first");
       const from = ["--images-from", `${AUTH_REGISTRY}/e2e`, "--registry-username", "ci", "--registry-password", "env:LAB_REGISTRY_PASSWORD"];
       // As release.yml's e2e jobs run it: with publish's output, so the digests must be the ones it pushed.
@@ -195,7 +190,7 @@ export async function runRegistryCases(engine: Engine, served: RunInputs, scratc
       return `${cluster}; ${stepFigures(result.stdout)} (${result.seconds.toFixed(1)} s); a forged digest: exit ${mismatch.exitCode} in ${mismatch.seconds.toFixed(1)} s; never published: exit ${missing.exitCode} in ${missing.seconds.toFixed(1)} s`;
     });
 
-    await registryCase(REGISTRY_CASES.promotePrune, async () => {
+    await runCaseShowingState(REGISTRY_CASES.promotePrune, async () => {
       expect(first.length > 0, "nothing was published: this case needs the publish case first");
       // The module's own registry client, in the module's container: plain HTTP only when told (the lab's registry has no TLS).
       const account = ["--username", "ci", "--password", "env:LAB_REGISTRY_PASSWORD", "--plain-http"];
