@@ -137,6 +137,7 @@ cp -r "$tools/tsx/lib/node_modules/tsx" "$rootfs/tsx_module"
 cp "$stage/out-node/core.js" "$stage/out-node/core.d.ts" "$rootfs/bundled_lib/"
 printf 'FROM scratch\nCOPY rootfs/ /\n' > "$ctx/Dockerfile"
 build lab/dagger-ts-sdk:v0.21.8 "$ctx"
+rm -rf "$stage"
 echo "$ts_inputs" > "$work/ts-sdk.stamp"
 fi
 

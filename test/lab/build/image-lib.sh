@@ -5,15 +5,19 @@
 current() { [ "$(docker image inspect -f '{{ index .Config.Labels "lab.recipe" }}' "$1" 2>/dev/null)" = "$2" ]; }
 
 # build TAG CONTEXT [docker build args...]: the recipe is the context, the build arguments and
-# the images it builds FROM (by ID), so a rebuilt base rebuilds what stands on it.
+# the images it builds FROM (by ID), so a rebuilt base rebuilds what stands on it. The context
+# is removed once read.
 build() {
   local tag=$1 ctx=$2 recipe bases
   shift 2
   bases=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$ctx/Dockerfile" | { grep -vx scratch || true; } | xargs -r docker image inspect -f '{{.Id}}')
   recipe=$( { (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum); echo "$bases"; echo "$*"; } | sha256sum | cut -c1-16)
-  current "$tag" "$recipe" && return 0
-  echo "lab: building $tag"
-  docker build -q --label "lab.recipe=$recipe" -t "$tag" "$@" "$ctx" >/dev/null
+  if ! current "$tag" "$recipe"; then
+    echo "lab: building $tag"
+    docker build -q --label "lab.recipe=$recipe" -t "$tag" "$@" "$ctx" >/dev/null
+  fi
+  # Each run makes it afresh (fresh_ctx); kept, the contexts held 2 GiB at the run's peak.
+  rm -rf "$ctx"
 }
 
 fresh_ctx() { rm -rf "${ctx_root:?}/${1:?}"; mkdir -p "$ctx_root/$1"; echo "$ctx_root/$1"; }

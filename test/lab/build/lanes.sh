@@ -2,8 +2,8 @@
 # Lanes: work of test/lab/run that runs in the background, beside the step the run is on, at the
 # lowest CPU priority, so that what the run waits for next gets both cores first and a lane
 # takes only what they leave (downloads, waits on a cluster). Each lane writes its output to
-# $LAB_CACHE/lanes/NAME.log and, when it ends, its exit status to NAME.exit and the seconds it
-# took to NAME.seconds; lane_await (here)
+# $LAB_CACHE/lanes/NAME.log and, when it ends, its exit status to NAME.exit, the seconds it
+# took to NAME.seconds and the CPU seconds it used to NAME.cpu; lane_await (here)
 # and awaitLane (test/lab/lanes.ts) wait for that, bounded. A step of the run itself can be
 # awaited the same way once it says lane_done NAME. Needs LAB_CACHE.
 
@@ -16,6 +16,15 @@ lanes_reset() {
   mkdir -p "$lanes_dir"
 }
 
+# The CPU time (user and system, whole seconds) of the calling shell's children that ended:
+# what a lane's work cost, where its wall time says only how long it waited for the CPU.
+lane_cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print int(($16 + $17) / hz)}' "/proc/$$/stat"; }
+export -f lane_cpu_seconds
+
+# The machine's busy CPU time so far, in whole seconds (/proc/stat): what the run's steps and its
+# lanes cost together, where the wall time says only how long they took.
+machine_busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {print int(($2 + $3 + $4 + $7 + $8 + $9) / hz)}' /proc/stat; }
+
 # lane_start NAME COMMAND [ARGS...]: runs the command in a session of its own (so that
 # lanes_stop ends it with its children), at nice 19. Where the kernel groups each session for
 # the scheduler (autogroup), nice orders processes only within a group and every group gets an
@@ -25,7 +34,7 @@ lane_start() {
   local name=$1
   shift
   # shellcheck disable=SC2016 # expanded by the lane's own bash
-  setsid nice -n 19 bash -c '{ echo 19 > /proc/self/autogroup; } 2>/dev/null; SECONDS=0; "${@:2}" > "$1.log" 2>&1; status=$?; echo "$SECONDS" > "$1.seconds"; echo "$status" > "$1.exit"' lane "$lanes_dir/$name" "$@" < /dev/null &
+  setsid nice -n 19 bash -c '{ echo 19 > /proc/self/autogroup; } 2>/dev/null; SECONDS=0; "${@:2}" > "$1.log" 2>&1; status=$?; echo "$SECONDS" > "$1.seconds"; lane_cpu_seconds > "$1.cpu"; echo "$status" > "$1.exit"' lane "$lanes_dir/$name" "$@" < /dev/null &
   lane_pids+=("$!")
   echo "lab: lane $name started in the background (log: $lanes_dir/$name.log)"
 }
@@ -52,7 +61,7 @@ lane_await() {
     tail -40 "$lanes_dir/$name.log" >&2 2>/dev/null || true
     return 1
   fi
-  [ ! -f "$lanes_dir/$name.log" ] || echo "lab: $name done in $(cat "$lanes_dir/$name.seconds" 2>/dev/null || echo ?) s, ${waited} s of it awaited here (log: $lanes_dir/$name.log)"
+  [ ! -f "$lanes_dir/$name.log" ] || echo "lab: $name done in $(cat "$lanes_dir/$name.seconds" 2>/dev/null || echo ?) s ($(cat "$lanes_dir/$name.cpu" 2>/dev/null || echo ?) CPU s), ${waited} s of it awaited here (log: $lanes_dir/$name.log)"
 }
 
 # Ends every lane still running (their builds stop; their caches go with lab_go_clean next time).
