@@ -54,9 +54,9 @@ ldflags="-s -w -X github.com/dagger/dagger/engine.Version=$version -X github.com
 out="$work/out"
 rm -rf "$out" && mkdir -p "$out"
 echo "engine lab: building the engine and the CLI"
-go build "${LAB_GO_BUILD[@]}" -tags dfexcludepatterns,dfparents -ldflags "$ldflags" -o "$out/" ./cmd/engine ./cmd/dagger
+lab_go "dagger engine and CLI" build "${LAB_GO_BUILD[@]}" -tags dfexcludepatterns,dfparents -ldflags "$ldflags" -o "$out/" ./cmd/engine ./cmd/dagger
 echo "engine lab: building dagger-init, dial-stdio, dnsname and codegen"
-go build "${LAB_GO_BUILD[@]}" -tags dfexcludepatterns,dfparents -o "$out/" ./cmd/init ./cmd/dialstdio ./cmd/dnsname ./cmd/codegen
+lab_go "dagger helpers" build "${LAB_GO_BUILD[@]}" -tags dfexcludepatterns,dfparents -o "$out/" ./cmd/init ./cmd/dialstdio ./cmd/dnsname ./cmd/codegen
 mv "$out/engine" "$bin/dagger-engine"
 mv "$out/init" "$bin/dagger-init"
 mv "$out/dialstdio" "$bin/dial-stdio"
@@ -65,7 +65,7 @@ rmdir "$out"
 # CNI plugins at the version dagger pins (toolchains/engine-dev/consts/consts.go).
 for plugin in main/bridge main/loopback meta/firewall ipam/host-local; do
   echo "engine lab: building cni-${plugin#*/}"
-  GOFLAGS="" GOBIN="$bin/cni" go install "${LAB_GO_BUILD[@]}" "github.com/containernetworking/plugins/plugins/$plugin@v1.9.0"
+  GOFLAGS="" GOBIN="$bin/cni" lab_go "cni-$plugin" install "${LAB_GO_BUILD[@]}" "github.com/containernetworking/plugins/plugins/$plugin@v1.9.0"
 done
 "$bin/dagger" version
 echo "$want" > "$work/.stamp"

@@ -47,7 +47,7 @@ registry_pkg=github.com/distribution/distribution/v3/cmd/registry@v3.0.0
   if ! lab_go_built registry "$want"; then
     lab_go_caches registry
     echo "engine lab: building registry ($registry_pkg)"
-    GOBIN="$LAB_CACHE/bin" go install "${LAB_GO_BUILD[@]}" "$registry_pkg"
+    GOBIN="$LAB_CACHE/bin" lab_go registry install "${LAB_GO_BUILD[@]}" "$registry_pkg"
     lab_go_stamp registry "$want"
   fi
 )

@@ -17,7 +17,7 @@ lab_go_caches binaries
 # stamping, so every clone builds the same bytes (and the images holding it stay current).
 want=$( { cat "$lab_dir/runc-lab/main.go" "$lab_dir/runc-lab/go.mod"; echo "${LAB_GO_BUILD[*]}"; } | sha256sum)
 if ! lab_go_built runc-lab "$want"; then
-  (cd "$lab_dir/runc-lab" && go build "${LAB_GO_BUILD[@]}" -o "$bin/runc-lab" .)
+  (cd "$lab_dir/runc-lab" && lab_go runc-lab build "${LAB_GO_BUILD[@]}" -o "$bin/runc-lab" .)
   lab_go_stamp runc-lab "$want"
 fi
 [ "${1:-}" = runc-lab ] && exit 0
@@ -31,7 +31,7 @@ build() {
   echo "lab: building $name ($pkg)"
   local tmp
   tmp=$(mktemp -d)
-  GOBIN="$tmp" go install "${LAB_GO_BUILD[@]}" "$@" "$pkg"
+  GOBIN="$tmp" lab_go "$name" install "${LAB_GO_BUILD[@]}" "$@" "$pkg"
   mv "$tmp"/* "$bin/$name"
   rmdir "$tmp"
   lab_go_stamp "$name" "$want"
@@ -62,7 +62,7 @@ want="sigs.k8s.io/jobset@v0.12.0 ${LAB_GO_BUILD[*]}"
 if ! lab_go_built jobset "$want"; then
   echo "lab: building jobset (sigs.k8s.io/jobset@v0.12.0)"
   jobset_dir=$(go mod download -json sigs.k8s.io/jobset@v0.12.0 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  (cd "$jobset_dir" && go build "${LAB_GO_BUILD[@]}" -o "$bin/jobset" .)
+  (cd "$jobset_dir" && lab_go jobset build "${LAB_GO_BUILD[@]}" -o "$bin/jobset" .)
   lab_go_stamp jobset "$want"
 fi
 CGO_ENABLED=1 build runc github.com/opencontainers/runc@v1.4.2 -tags seccomp

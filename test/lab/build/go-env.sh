@@ -33,3 +33,15 @@ lab_go_clean() {
 # stamp); lab_go_stamp NAME WANT records that it was.
 lab_go_built() { [ -x "$LAB_CACHE/bin/$1" ] && [ "$(cat "$LAB_CACHE/stamps/$1" 2>/dev/null)" = "$2" ]; }
 lab_go_stamp() { mkdir -p "$LAB_CACHE/stamps" && echo "$2" > "$LAB_CACHE/stamps/$1"; }
+
+# shellcheck source=test/lab/build/cpu.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"
+# lab_go LABEL GO-ARGS...: go, then what it cost (wall and CPU seconds) in the log: on a cold
+# machine, the figures of which build the run waits for.
+lab_go() {
+  local label=$1 start=$SECONDS shell=$BASHPID before
+  shift
+  before=$(children_cpu_seconds "$shell")
+  go "$@"
+  echo "lab: go $1 $label: $((SECONDS - start)) s, $(( $(children_cpu_seconds "$shell") - before )) CPU s"
+}

@@ -29,7 +29,7 @@ build_in_module() {
   want=$( { cat "$dir"/*.go "$dir"/go.mod "$dir"/go.sum 2>/dev/null; echo "$pkg ${LAB_GO_BUILD[*]}"; go version; } | sha256sum | cut -c1-64)
   if [ -x "$bin/$name" ] && [ "$(cat "$LAB_CACHE/stamps/$name" 2>/dev/null)" = "$want" ]; then return 0; fi
   echo "lab: building $name"
-  (cd "$dir" && go build "${LAB_GO_BUILD[@]}" -o "$bin/$name" "$pkg")
+  (cd "$dir" && lab_go "$name" build "${LAB_GO_BUILD[@]}" -o "$bin/$name" "$pkg")
   echo "$want" > "$LAB_CACHE/stamps/$name"
 }
 build_in_module "etcd-$etcd" "$lab_dir/go/etcd-$etcd" go.etcd.io/etcd/server/v3
@@ -59,7 +59,7 @@ mkdir -p "$out"
 cd "$src_dir"
 echo "lab: building Kubernetes $version (${commands[*]})"
 # One go build for all seven: each package compiles once, and the links run side by side.
-GOFLAGS=-mod=mod GONOSUMDB=k8s.io go build "${LAB_GO_BUILD[@]}" -ldflags "$ldflags" -o "$out/" "${commands[@]/#/k8s.io/kubernetes/cmd/}"
+GOFLAGS=-mod=mod GONOSUMDB=k8s.io lab_go "kubernetes-$version" build "${LAB_GO_BUILD[@]}" -ldflags "$ldflags" -o "$out/" "${commands[@]/#/k8s.io/kubernetes/cmd/}"
 # The pause container's source (images.sh builds it): the module cache goes when this script ends.
 cp "$(GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c" "$out/pause.c"
 "$out/kubeadm" version -o short

@@ -16,14 +16,10 @@ lanes_reset() {
   mkdir -p "$lanes_dir"
 }
 
-# The CPU time (user and system, whole seconds) of the calling shell's children that ended:
-# what a lane's work cost, where its wall time says only how long it waited for the CPU.
-lane_cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print int(($16 + $17) / hz)}' "/proc/$$/stat"; }
-export -f lane_cpu_seconds
-
-# The machine's busy CPU time so far, in whole seconds (/proc/stat): what the run's steps and its
-# lanes cost together, where the wall time says only how long they took.
-machine_busy_seconds() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / {print int(($2 + $3 + $4 + $7 + $8 + $9) / hz)}' /proc/stat; }
+# shellcheck source=test/lab/build/cpu.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"
+# A lane's own bash reports what its work cost.
+export -f children_cpu_seconds
 
 # lane_start NAME COMMAND [ARGS...]: runs the command in a session of its own (so that
 # lanes_stop ends it with its children), at nice 19. Where the kernel groups each session for
@@ -34,7 +30,7 @@ lane_start() {
   local name=$1
   shift
   # shellcheck disable=SC2016 # expanded by the lane's own bash
-  setsid nice -n 19 bash -c '{ echo 19 > /proc/self/autogroup; } 2>/dev/null; SECONDS=0; "${@:2}" > "$1.log" 2>&1; status=$?; echo "$SECONDS" > "$1.seconds"; lane_cpu_seconds > "$1.cpu"; echo "$status" > "$1.exit"' lane "$lanes_dir/$name" "$@" < /dev/null &
+  setsid nice -n 19 bash -c '{ echo 19 > /proc/self/autogroup; } 2>/dev/null; SECONDS=0; "${@:2}" > "$1.log" 2>&1; status=$?; echo "$SECONDS" > "$1.seconds"; children_cpu_seconds > "$1.cpu"; echo "$status" > "$1.exit"' lane "$lanes_dir/$name" "$@" < /dev/null &
   lane_pids+=("$!")
   echo "lab: lane $name started in the background (log: $lanes_dir/$name.log)"
 }
