@@ -31,18 +31,27 @@ export const allCases = () => ONLY.split("|").filter(Boolean).length === 0;
 export async function runCase(name: string, body: () => Promise<string>): Promise<boolean> {
   if (!selected(name)) return false;
   const started = Date.now();
+  const busyAtStart = machineBusySeconds();
   console.log(`\n=== case: ${name}`);
+  const end = (ok: boolean, detail: string) => {
+    const seconds = (Date.now() - started) / 1000;
+    results.push({ name, ok, seconds, detail });
+    console.log(`--- ${ok ? "PASS" : "FAIL"} ${name}: ${detail}`);
+    // The machine's, not the case's: cases that run at once each count the other's CPU.
+    console.log(`    ${seconds.toFixed(0)} s, the machine's CPU busy ${(machineBusySeconds() - busyAtStart).toFixed(0)} s`);
+    return ok;
+  };
   try {
-    const detail = await body();
-    results.push({ name, ok: true, seconds: (Date.now() - started) / 1000, detail });
-    console.log(`--- PASS ${name}: ${detail}`);
-    return true;
+    return end(true, await body());
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    results.push({ name, ok: false, seconds: (Date.now() - started) / 1000, detail });
-    console.log(`--- FAIL ${name}: ${detail}`);
-    return false;
+    return end(false, error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The machine's busy CPU time so far over all cores, in seconds (/proc/stat counts in USER_HZ, 100 on Linux). */
+function machineBusySeconds(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
 export function expect(condition: unknown, message: string): asserts condition {
