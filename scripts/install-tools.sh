@@ -26,7 +26,7 @@ installed() { [ "$(upstream_version "$1")" = "$2" ]; }
 if ! installed shellcheck "$SHELLCHECK_VERSION" || ! installed busybox "$BUSYBOX_VERSION" || ! installed iproute2 "$IPROUTE2_VERSION"; then
   sudo_if_needed apt-get update -qq
   # busybox, not busybox-static: the static build's shell runs applets before PATH.
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck busybox iproute2
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq shellcheck busybox iproute2
 fi
 for want in "shellcheck $SHELLCHECK_VERSION" "busybox $BUSYBOX_VERSION" "iproute2 $IPROUTE2_VERSION"; do
   read -r package version <<< "$want"

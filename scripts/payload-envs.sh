@@ -36,7 +36,7 @@ debian_install() {
   for package in "$@"; do
     if [ "$(dpkg-query -W -f='${Version}' "${package%%=*}" 2>/dev/null)" != "${package#*=}" ]; then
       sudo_if_needed apt-get update -qq
-      sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+      sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends "$@" >/dev/null
       return
     fi
   done

@@ -12,5 +12,6 @@ command -v dockerd >/dev/null || packages+=(docker.io)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "lab: installing ${packages[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+  # The payload environments (scripts/payload-envs.sh) may install beside it: wait for dpkg.
+  DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=600 -y -qq "${packages[@]}" >/dev/null
 fi
