@@ -51,10 +51,11 @@ describe("each run's Docker data folder", () => {
   it("is created and marked; folders no dockerd uses go, whatever their age, while one in use stays", () => {
     const ended = endedRun(OTHER, UNUSED_GRACE_MINUTES + 5);
     const live = endedRun("bbbbbbbb-1111-2222-3333-444444444444", 3 * 24 * 60); // a terminal open for days
-    // A running dockerd's containerd holds this lock for its whole life.
+    // A running dockerd's containerd holds this lock for its whole life. The holder takes it
+    // at once on an idle machine; beside the lab's builds, give it up to 30 s.
     const holder = spawn("flock", [join(live, IN_USE_LOCK), "sleep", "30"], { stdio: "ignore" });
     try {
-      execFileSync("sh", ["-c", "for i in $(seq 50); do flock -n \"$1\" true || exit 0; sleep 0.1; done; exit 1", "sh", join(live, IN_USE_LOCK)]);
+      execFileSync("sh", ["-c", "for i in $(seq 300); do flock -n \"$1\" true || exit 0; sleep 0.1; done; exit 1", "sh", join(live, IN_USE_LOCK)]);
       const out = busybox(prepareRunDataScript(RUN, dir));
       expect(existsSync(join(runDataRoot(RUN, dir), ".started"))).toBe(true);
       expect(existsSync(ended)).toBe(false);

@@ -56,7 +56,11 @@ function runInit(path: string, maxTries: number, resolveAfterMs: number): InitRu
     "ip link set lo up",
     `mount --bind ${q(join(scratch, "resolv.conf"))} /etc/resolv.conf`,
     `${responder.map(q).join(" ")} --resolve-after-ms ${resolveAfterMs} --lifetime-ms 120000 > ${q(join(scratch, "dns.log"))} 2>&1 &`,
-    `for i in $(seq 50); do grep -q listening ${q(join(scratch, "dns.log"))} 2>/dev/null && break; sleep 0.1; done`,
+    // Node starts the responder in well under a second on an idle machine, but took over 5 s
+    // beside the lab's builds (2026-12-07): the first lookup then found no server. Wait for it,
+    // bounded, and say so if it never listens.
+    `for i in $(seq 300); do grep -q listening ${q(join(scratch, "dns.log"))} 2>/dev/null && break; sleep 0.1; done`,
+    `grep -q listening ${q(join(scratch, "dns.log"))} || { echo "the DNS responder did not listen within 30 s:"; cat ${q(join(scratch, "dns.log"))}; exit 97; }`,
     "set +e",
     `PATH=${q(path)} sh -c ${q(renderInitScript(MASTER, maxTries))}`,
     "status=$?",
