@@ -3,14 +3,14 @@
 // user's CLI starts a released one. The real `dagger` CLI reaches it through
 // _EXPERIMENTAL_DAGGER_RUNNER_HOST=docker-container://<name>.
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diskUse } from "../lab/diskUse.js";
 import { docker, removeContainers } from "../lab/localRunner.js";
 import { needsRuncLab } from "../lab/environment.js";
-import { runCase, selected } from "../lab/harness.js";
+import { LAB_CACHE, runCase, selected } from "../lab/harness.js";
 
 export const ENGINE_IMAGE = "lab/dagger-engine:v0.21.8";
 const NAME = "lab-dagger-engine";
@@ -230,7 +230,11 @@ async function prune(engine: Engine, args: string, said: string): Promise<string
 function stateUse(): string {
   const mountpoint = docker(["volume", "inspect", "-f", "{{.Mountpoint}}", STATE_VOLUME]).trim();
   const { kib, changing } = diskUse(mountpoint);
-  return `engine state ${(kib / 1024 / 1024).toFixed(1)} GiB${changing ? " (a run was removing files as it was read)" : ""}, ${freeGiB().toFixed(1)} GiB free`;
+  const gib = (k: number) => (k / 1024 / 1024).toFixed(1);
+  // The lab's shared Go caches are still there while a build lane runs (test/lab/build/go-env.sh).
+  const goCaches = join(LAB_CACHE, "go", "build");
+  const lanes = existsSync(goCaches) ? `; the lab's Go caches ${gib(diskUse(join(LAB_CACHE, "go")).kib)} GiB (a build lane still runs)` : "";
+  return `engine state ${gib(kib)} GiB${changing ? " (a run was removing files as it was read)" : ""}${lanes}, ${freeGiB().toFixed(1)} GiB free`;
 }
 
 /** Runs a case (when LAB_ONLY picks it), then prints what the engine's state holds on disk after it. */

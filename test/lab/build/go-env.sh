@@ -1,9 +1,13 @@
 # shellcheck shell=bash
 # Sourced by the lab's Go builds (binaries.sh, kubernetes.sh, the engine lab's dagger.sh and
-# sdk.sh). Each script downloads and compiles in caches of its own under $LAB_CACHE/go/NAME and
-# removes them when it exits, whatever the outcome: what it builds is stamped and kept, so a warm
-# machine rebuilds nothing, and the caches (12 GiB of build cache and 6 GiB of modules for all
-# of them, measured 2026-12-07) never sit on the disk beside the cases. The machine's own Go caches stay untouched.
+# sdk.sh). They download and compile in one module cache and one build cache under
+# $LAB_CACHE/go, shared by every build running at once: what two builds both compile (the
+# standard library, the dependencies two Kubernetes versions or two controllers share at the
+# same version) compiles once. The last build to end removes the caches, whatever the outcome:
+# what they build is stamped and kept, so a warm machine rebuilds nothing, and the caches (12 GiB
+# of build cache and 6 GiB of modules for all of them, measured 2026-12-07, when each build
+# had its own) never sit on the disk beside the engine lab's cases. The machine's own Go caches
+# stay untouched.
 : "${LAB_CACHE:?}"
 export GOTOOLCHAIN=local CGO_ENABLED=0
 # Every lab binary is linked with -s -w, which drops DWARF; compiling it only to drop it costs
@@ -12,21 +16,39 @@ export GOTOOLCHAIN=local CGO_ENABLED=0
 # shellcheck disable=SC2034 # read by the scripts that source this
 LAB_GO_BUILD=(-trimpath -buildvcs=false -gcflags=all=-dwarf=false -ldflags=-s\ -w)
 
-# lab_go_caches NAME: this script's module and build caches, removed at exit.
+# lab_go_caches NAME: joins the shared caches until this shell exits; the last to leave removes them.
 lab_go_caches() {
-  lab_go_dir="$LAB_CACHE/go/$1"
+  lab_go_dir="$LAB_CACHE/go"
+  lab_go_me=$BASHPID
   export GOMODCACHE="$lab_go_dir/mod" GOCACHE="$lab_go_dir/build"
-  lab_go_clean
-  trap lab_go_clean EXIT
+  echo "lab: $1 uses the shared Go caches ($lab_go_dir)"
+  lab_go_users join
+  trap 'lab_go_users leave' EXIT
   # Stopped (a lane ended with the run), it still leaves nothing behind.
   trap 'exit 143' TERM INT
 }
 
-# The module cache is read-only, as Go writes it.
-lab_go_clean() {
-  [ -d "$lab_go_dir" ] || return 0
-  chmod -R u+w "$lab_go_dir"
-  rm -rf "$lab_go_dir"
+# lab_go_users join|leave: under a lock, forgets builds that are gone (killed without their
+# EXIT trap), adds or removes this one, and removes the caches when no build is left: at a
+# join, what a killed run left; at a leave, what this run no longer needs.
+lab_go_users() {
+  mkdir -p "$lab_go_dir/users"
+  (
+    flock 9
+    local user
+    for user in "$lab_go_dir"/users/*; do
+      [ -e "$user" ] || continue
+      kill -0 "${user##*/}" 2>/dev/null || rm -f "$user"
+    done
+    [ "$1" = leave ] && rm -f "$lab_go_dir/users/$lab_go_me"
+    if [ -z "$(ls -A "$lab_go_dir/users")" ]; then
+      # The module cache is read-only, as Go writes it.
+      chmod -R u+w "$lab_go_dir/mod" "$lab_go_dir/build" 2>/dev/null || true
+      rm -rf "$lab_go_dir/mod" "$lab_go_dir/build"
+    fi
+    [ "$1" = join ] && touch "$lab_go_dir/users/$lab_go_me"
+    true
+  ) 9> "$LAB_CACHE/go.lock"
 }
 
 # lab_go_built NAME WANT: whether $LAB_CACHE/bin/NAME is there and was built from WANT (its

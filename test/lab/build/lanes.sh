@@ -60,7 +60,7 @@ lane_await() {
   [ ! -f "$lanes_dir/$name.log" ] || echo "lab: $name done in $(cat "$lanes_dir/$name.seconds" 2>/dev/null || echo ?) s ($(cat "$lanes_dir/$name.cpu" 2>/dev/null || echo ?) CPU s), ${waited} s of it awaited here (log: $lanes_dir/$name.log)"
 }
 
-# Ends every lane still running (their builds stop; their caches go with lab_go_clean next time).
+# Ends every lane still running (their builds stop; the last to leave the shared Go caches removes them, or the next run does).
 lanes_stop() {
   local pid
   for pid in "${lane_pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
