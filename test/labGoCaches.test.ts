@@ -50,3 +50,20 @@ it("a build that was killed without leaving does not keep the caches, and a new 
   expect(out).toContain("joined: 0 entries, 1 user");
 });
 
+// The engine lab's registry image takes the test tools' registry instead of compiling it again
+// (test/engine-lab/build/sdk.sh), only when its build info says it is the lab's own build.
+it("the test tools' registry is the lab's build of it, and another module, version or binary is not", () => {
+  const same = (binary: string, version: string) => {
+    try {
+      bash(`lab_go_same_build "${binary}" github.com/distribution/distribution/v3 ${version}`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const tools = join(REPO_ROOT, ".tools", "bin");
+  expect(same(join(tools, "registry"), "v3.0.0"), "scripts/install-tools.sh no longer builds the registry with the lab's flags").toBe(true);
+  expect(same(join(tools, "registry"), "v3.0.1")).toBe(false);
+  expect(same(join(tools, "kustomize"), "v3.0.0")).toBe(false);
+  expect(same(join(tools, "missing"), "v3.0.0")).toBe(false);
+});

@@ -56,6 +56,19 @@ lab_go_users() {
 lab_go_built() { [ -x "$LAB_CACHE/bin/$1" ] && [ "$(cat "$LAB_CACHE/stamps/$1" 2>/dev/null)" = "$2" ]; }
 lab_go_stamp() { mkdir -p "$LAB_CACHE/stamps" && echo "$2" > "$LAB_CACHE/stamps/$1"; }
 
+# lab_go_same_build BINARY MODULE VERSION: whether BINARY's build info (go version -m) says it
+# was built from MODULE at VERSION by this Go, static, with LAB_GO_BUILD's recorded flags (Go
+# records neither -ldflags under -trimpath nor -buildvcs=false).
+lab_go_same_build() {
+  local info
+  [ -x "$1" ] && info=$(go version -m "$1" 2>/dev/null) || return 1
+  [ "$(head -1 <<< "$info")" = "$1: $(go env GOVERSION)" ] || return 1
+  local line
+  for line in "mod	$2	$3	" "build	CGO_ENABLED=0" "build	-trimpath=true" "build	-gcflags=all=-dwarf=false"; do
+    grep -qF -- "	$line" <<< "$info" || return 1
+  done
+}
+
 # shellcheck source=test/lab/build/cpu.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"
 # lab_go LABEL GO-ARGS...: go, then what it cost (wall and CPU seconds) in the log: on a cold
