@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsReader } from "../src/catalog/fsReader.js";
 import { loadCatalog, runsOn } from "../src/catalog/loader.js";
 import { renderTrainJob } from "../src/jobs/trainJob.js";
+import { isUntagged } from "../src/catalog/reference.js";
+import { planTrainerInstall } from "../src/operator/install.js";
 import { movingImageProblem, renderedDocs } from "../src/operator/plan.js";
 import {
   runtimeContainerImages,
@@ -23,9 +25,12 @@ import {
   RUNTIMES_OVERLAY,
   runtimesDir,
   trainerImageKustomization,
+  UNDER_TEST_IMAGE_TAG,
+  underTestRuntimesKustomization,
 } from "../src/operator/trainer.js";
 import { trainerRuntimes, withRuntimeImageNames } from "../src/runInputs.js";
 import { REPO_ROOT } from "./helpers/catalogFixture.js";
+import { KustomizeRunner } from "./helpers/kustomizeRunner.js";
 import { copyTree } from "./helpers/upstreamTrees.js";
 
 const KUSTOMIZE = join(REPO_ROOT, ".tools", "bin", "kustomize");
@@ -174,6 +179,56 @@ describe("Trainer v2.3.0's runtimes overlay and the catalog's TrainJobs", () => 
       expect(underTest[name]!.metadata?.labels ?? {}, name).not.toHaveProperty(["trainer.kubeflow.org/webhook-validation"]);
     }
   });
+
+  it("from a tree under test, tags base/runtimes' untagged images :test as upstream's e2e does, so the MLX test image takes the runtime's name", async () => {
+    const base = renderedRuntimes(build(join(root, "operator", runtimesDir(true))));
+    // As the tree has it, the MLX runtime's image names no tag: nothing could stand in for it.
+    expect(() => runtimeContainerImages(base["mlx-distributed"]!)).toThrow(/image "ghcr\.io\/kubeflow\/trainer\/mlx-runtime" cannot be replaced/);
+    const dir = join(root, "e2e", "runtimes");
+    execFileSync("mkdir", ["-p", dir]);
+    writeFileSync(join(dir, "kustomization.yaml"), underTestRuntimesKustomization(`../../operator/${runtimesDir(true)}`, base)!);
+    const tagged = renderedRuntimes(build(dir));
+    expect(UNDER_TEST_IMAGE_TAG).toBe("test");
+    expect(runtimeContainerImages(tagged["mlx-distributed"]!)).toEqual(["ghcr.io/kubeflow/trainer/mlx-runtime:test"]);
+    // The same runtimes, every image now tagged; the ones with a tag keep theirs.
+    expect(Object.keys(tagged).sort()).toEqual(Object.keys(base).sort());
+    const images = (runtimes: Record<string, unknown>) => [...JSON.stringify(runtimes).matchAll(/"image":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(images(tagged).filter(isUntagged)).toEqual([]);
+    expect(images(tagged).filter((i) => !i.endsWith(":test"))).toEqual(images(base).filter((i) => !isUntagged(i)));
+    const entries = await loadCatalog(fsReader(REPO_ROOT));
+    const archives = withRuntimeImageNames([{ reference: "docker.io/kubeflow-ci/mlx-e2e:t", file: "mlx.tar" }], entries.filter((e) => e.name === "mlx"), { line: "v2", runtimes: tagged });
+    expect(archives[0]!.aliases).toEqual(["ghcr.io/kubeflow/trainer/mlx-runtime:test"]);
+    // A release's runtimes overlay tags every image itself: nothing to layer.
+    expect(underTestRuntimesKustomization("x", renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY))))).toBeUndefined();
+    expect(isUntagged("ghcr.io/x/y")).toBe(true);
+    expect(["ghcr.io/x/y:v1", "localhost:5000/y", "y@sha256:" + "a".repeat(64), ""].filter(isUntagged)).toEqual(["localhost:5000/y"]);
+  });
+
+  it("plans a tree under test's install with its runtimes tagged, and a release's with its runtimes overlay as is", async () => {
+    const trees = { trainer: join(root, "operator"), jobset: join(root, "jobset") };
+    const entries = (await loadCatalog(fsReader(REPO_ROOT))).filter((e) => runsOn(e, "v2"));
+    const plan = async (underTest: boolean, image?: { name: string; tag: string }) => {
+      const scratch = mkdtempSync(join(tmpdir(), "trainer-plan-"));
+      try {
+        const runner = new KustomizeRunner(scratch);
+        return { install: await planTrainerInstall(runner, trees, { runtimes: trainerRuntimes(entries), underTest, ...(image ? { image } : {}) }), rendered: runner.rendered };
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    };
+    const underTest = await plan(true);
+    expect(underTest.install.kustomizations).toEqual([`/operator/${MANAGER_OVERLAY}`, "/e2e/runtimes"]);
+    const layered = underTest.install.inputs.find((i) => i.path === "/e2e/runtimes/kustomization.yaml");
+    expect(layered && "text" in layered && layered.text).toContain(`../../operator/${runtimesDir(true)}`);
+    expect(runtimeContainerImages(underTest.install.runtimes["mlx-distributed"]!)).toEqual(["ghcr.io/kubeflow/trainer/mlx-runtime:test"]);
+    // With a built controller the manager overlay is layered too; the runtimes still come tagged.
+    const built = await plan(true, { name: LOCAL_TRAINER_REPOSITORY, tag: "src-0123456789abcdef" });
+    expect(built.install.kustomizations).toEqual(["/e2e/operator", "/e2e/runtimes"]);
+    const released = await plan(false);
+    expect(released.install.kustomizations).toEqual([`/operator/${MANAGER_OVERLAY}`, `/operator/${RUNTIMES_OVERLAY}`]);
+    expect(released.install.inputs.some((i) => i.path.startsWith("/e2e/"))).toBe(false);
+    expect(runtimeContainerImages(released.install.runtimes["mlx-distributed"]!)).toEqual(["ghcr.io/kubeflow/trainer/mlx-runtime:v2.3.0"]);
+  }, 120_000);
 
   it("names a runtime the overlay lacks as an error of the template that names it", () => {
     const available = renderedRuntimes(build(join(root, "operator", RUNTIMES_OVERLAY)));

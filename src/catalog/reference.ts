@@ -71,6 +71,11 @@ export function imageReference(repository: string, tag: string): string {
   return `${normalizeName(repository)}:${tag}`;
 }
 
+/** Whether `ref` names neither a tag nor a digest (`ghcr.io/x/y`: a container runtime takes :latest). */
+export function isUntagged(ref: string): boolean {
+  return ref !== "" && !ref.includes("@") && !/:[^/]*$/.test(ref);
+}
+
 /** Parses `name:tag` (no digest) into its fully qualified form; returns a problem string when it is not one. */
 export function parseTaggedReference(ref: string): { name: string; tag: string; ref: string } | string {
   const match = new RegExp(`^(?<name>${REGISTRY_HOST}${PATH_COMPONENT}(?:/${PATH_COMPONENT})*):(?<tag>[^:@/]+)$`).exec(ref);

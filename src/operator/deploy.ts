@@ -19,6 +19,7 @@ import {
   runtimesDir,
   TRAINER_DOCKERFILE,
   trainerSourceProblem,
+  UNDER_TEST_IMAGE_TAG,
 } from "./trainer.js";
 
 export interface PreparedOperator {
@@ -83,7 +84,7 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
     jobset = version === JOBSET.tag ? await pinnedTree(JOBSET, mirrors) : dag.git(mirrors.git(JOBSET.repository)).tag(version).tree();
     jobsetNote = `, JobSet ${version} manifests from its own tree${version === JOBSET.tag ? "" : " (tag from the tree, not pinned by commit)"}`;
     // The TrainJobs run on these ClusterTrainingRuntimes as applied: no derived runtime.
-    jobsetNote += `, runtimes from ${runtimesDir(!!source)}${source ? " (validated by the tree's webhook)" : ""}`;
+    jobsetNote += `, runtimes from ${runtimesDir(!!source)}${source ? ` (validated by the tree's webhook; untagged images tagged :${UNDER_TEST_IMAGE_TAG}, as upstream's e2e setup does)` : ""}`;
   }
   const common = { line, tree, jobset, fromArgument: !!source };
   if (!build) return { ...common, description: `${origin} manifests, released images${jobsetNote}` };

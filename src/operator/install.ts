@@ -17,12 +17,15 @@ import {
   renderedRuntimes,
   runtimesDir,
   trainerImageKustomization,
+  underTestRuntimesKustomization,
   type RuntimeNeed,
 } from "./trainer.js";
 
 const OPERATOR_MOUNT = "/operator";
 const JOBSET_MOUNT = "/jobset";
 const OVERRIDE_DIR = "/e2e/operator";
+/** A tree under test's runtimes, their untagged images tagged (underTestRuntimesKustomization). */
+const RUNTIMES_OVERRIDE_DIR = "/e2e/runtimes";
 
 export interface OperatorInstall<H> {
   line: OperatorLine;
@@ -86,11 +89,20 @@ export async function planTrainerInstall<H>(tools: CommandRunner<H>, trees: { tr
   const runtimesOverlay = `${OPERATOR_MOUNT}/${runtimesFrom}`;
   const deployments = findTrainerDeployments(await mustRun(client, ["kubectl", "kustomize", manager], TIMEOUTS.inspect));
   refuseMovingImages(deployments, !!changes.image);
-  const runtimes = neededRuntimes(renderedRuntimes(await mustRun(client, ["kubectl", "kustomize", runtimesOverlay], TIMEOUTS.inspect)), changes.runtimes, runtimesFrom);
-  if (!changes.image) return { line: "v2", kustomizations: [manager, runtimesOverlay], deployments, runtimes, inputs };
+  const render = async (dir: string, runner: CommandRunner<H>) => renderedRuntimes(await mustRun(runner, ["kubectl", "kustomize", dir], TIMEOUTS.inspect));
+  let rendered = await render(runtimesOverlay, client);
+  let runtimesApplied = runtimesOverlay;
+  const tagging = changes.underTest ? underTestRuntimesKustomization(`../..${runtimesOverlay}`, rendered) : undefined;
+  if (tagging) {
+    inputs.push({ path: `${RUNTIMES_OVERRIDE_DIR}/kustomization.yaml`, text: tagging });
+    runtimesApplied = RUNTIMES_OVERRIDE_DIR;
+    rendered = await render(RUNTIMES_OVERRIDE_DIR, tools.with(inputs));
+  }
+  const runtimes = neededRuntimes(rendered, changes.runtimes, runtimesFrom);
+  if (!changes.image) return { line: "v2", kustomizations: [manager, runtimesApplied], deployments, runtimes, inputs };
   return {
     line: "v2",
-    kustomizations: [OVERRIDE_DIR, runtimesOverlay],
+    kustomizations: [OVERRIDE_DIR, runtimesApplied],
     deployments,
     runtimes,
     inputs: [...inputs, { path: `${OVERRIDE_DIR}/kustomization.yaml`, text: trainerImageKustomization(`../..${manager}`, deployments[0]!, changes.image) }],

@@ -6,7 +6,7 @@
 import { posix } from "node:path";
 import { parse, stringify } from "yaml";
 import { ArgumentError, CatalogError } from "../catalog/errors.js";
-import { parseTaggedReference } from "../catalog/reference.js";
+import { isUntagged, parseTaggedReference } from "../catalog/reference.js";
 import { imageName, renderedDeployments, renderedDocs, type ManifestDoc, type OperatorDeployment } from "./plan.js";
 
 export const MANAGER_OVERLAY = "manifests/overlays/manager";
@@ -20,6 +20,13 @@ export const BASE_RUNTIMES = "manifests/base/runtimes";
  * a release its runtimes overlay, as users install them.
  */
 export const runtimesDir = (underTest: boolean) => (underTest ? BASE_RUNTIMES : RUNTIMES_OVERLAY);
+/**
+ * The tag a tree under test's runtimes give their untagged images (base/runtimes names
+ * `ghcr.io/kubeflow/trainer/mlx-runtime` and others without one), as upstream's e2e setup tags
+ * the images it builds from the tree (hack/e2e-setup-cluster.sh, CI_IMAGE_TAG). A framework
+ * with asRuntimeImage has its test image loaded under that name; no other runtime is run.
+ */
+export const UNDER_TEST_IMAGE_TAG = "test";
 export const JOBSET_KUSTOMIZATION = "manifests/third-party/jobset/kustomization.yaml";
 export const TRAINER_DOCKERFILE = "cmd/trainer-controller-manager/Dockerfile";
 /** JobSet's kustomization that its release renders into manifests.yaml. */
@@ -135,6 +142,36 @@ export function trainerImageKustomization(overlayFromHere: string, trainer: Oper
   });
 }
 
+/** The containers (init containers first) of the runtime's replicated Jobs' pods, as written. */
+function runtimeContainers(runtime: ManifestDoc): { job: string; name: string; image: string; imagePullPolicy?: string }[] {
+  const replicated: any[] = runtime.spec?.template?.spec?.replicatedJobs ?? [];
+  return replicated.flatMap((job) => {
+    const pod = job?.template?.spec?.template?.spec ?? {};
+    return [...(pod.initContainers ?? []), ...(pod.containers ?? [])].map((c: any) => ({
+      job: String(job?.name),
+      name: String(c?.name),
+      image: String(c?.image ?? ""),
+      imagePullPolicy: c?.imagePullPolicy,
+    }));
+  });
+}
+
+/**
+ * A kustomization layered on a tree under test's runtimes (`runtimesFromHere`, rendered as
+ * `runtimes`) that gives every untagged container image UNDER_TEST_IMAGE_TAG, as upstream's e2e
+ * applies them; undefined when every image names a tag or digest.
+ */
+export function underTestRuntimesKustomization(runtimesFromHere: string, runtimes: Record<string, ManifestDoc>): string | undefined {
+  const untagged = [...new Set(Object.values(runtimes).flatMap((r) => runtimeContainers(r).map((c) => c.image)))].filter(isUntagged).sort();
+  if (untagged.length === 0) return undefined;
+  return stringify({
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    resources: [runtimesFromHere],
+    images: untagged.map((name) => ({ name, newTag: UNDER_TEST_IMAGE_TAG })),
+  });
+}
+
 /**
  * Every image the runtime's containers name, for asRuntimeImage. Each must name a release by
  * tag, which the kubelet then takes from the node (pull policy IfNotPresent): a digest cannot
@@ -142,17 +179,13 @@ export function trainerImageKustomization(overlayFromHere: string, trainer: Oper
  */
 export function runtimeContainerImages(runtime: ManifestDoc): string[] {
   const name = runtime.metadata?.name ?? "runtime";
-  const replicated: any[] = runtime.spec?.template?.spec?.replicatedJobs ?? [];
   const images = new Set<string>();
-  for (const job of replicated) {
-    const pod = job?.template?.spec?.template?.spec ?? {};
-    for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-      const image = String(container?.image ?? "");
-      const tagged = /:latest$/.test(image) ? "the kubelet always pulls :latest" : parseTaggedReference(image);
-      if (typeof tagged === "string") throw new Error(`ClusterTrainingRuntime ${name}, replicated Job ${job.name}, container ${container?.name}: image "${image}" cannot be replaced by the test image (${tagged})`);
-      if (container?.imagePullPolicy === "Always") throw new Error(`ClusterTrainingRuntime ${name}, container ${container.name}: imagePullPolicy Always would pull ${image} instead of the test image`);
-      images.add(tagged.ref);
-    }
+  for (const container of runtimeContainers(runtime)) {
+    const { image } = container;
+    const tagged = /:latest$/.test(image) ? "the kubelet always pulls :latest" : parseTaggedReference(image);
+    if (typeof tagged === "string") throw new Error(`ClusterTrainingRuntime ${name}, replicated Job ${container.job}, container ${container.name}: image "${image}" cannot be replaced by the test image (${tagged})`);
+    if (container.imagePullPolicy === "Always") throw new Error(`ClusterTrainingRuntime ${name}, container ${container.name}: imagePullPolicy Always would pull ${image} instead of the test image`);
+    images.add(tagged.ref);
   }
   if (images.size === 0) throw new Error(`ClusterTrainingRuntime ${name} names no container images to replace`);
   return [...images].sort();

@@ -5,7 +5,7 @@
 // (cases.ts): the first of them also plays the failing job and the tree under test's TrainJob.
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { CatalogEntry } from "../../src/catalog/loader.js";
 import type { KindCluster } from "../../src/cluster/kind.js";
 import type { ClusterOptions } from "../../src/cluster/kindConfig.js";
@@ -125,7 +125,11 @@ export async function runTrainerCases(lab: TrainerLabInputs): Promise<{ recorder
     await runCase("Trainer v2: a tree under test applies base/runtimes, validated by its webhook, and a TrainJob Completes on them", async () => {
       expect(install && live, "the Trainer v2 cluster did not come up");
       const underTest = await planTrainerInstall(env.client, trees, { runtimes: trainerRuntimes(lab.entries), underTest: true });
-      expect(underTest.kustomizations.at(-1)!.endsWith("manifests/base/runtimes"), `runtimes from ${underTest.kustomizations.at(-1)}`);
+      // base/runtimes, through the kustomization that tags its untagged images (underTestRuntimesKustomization).
+      const applied = underTest.kustomizations.at(-1)!;
+      const layered = underTest.inputs.find((input) => input.path === `${applied}/kustomization.yaml`);
+      const from = layered && "text" in layered ? String((parse(layered.text) as { resources?: unknown }).resources) : applied;
+      expect(from.endsWith("manifests/base/runtimes"), `runtimes from ${from}`);
       await applyOperator(live, underTest);
       const labels = await live.run(["kubectl", "get", "clustertrainingruntime", runtimeName, "-o", "jsonpath={.metadata.labels}"]);
       expect(!labels.includes("webhook-validation"), `${runtimeName} still skips its webhook: ${labels}`);
