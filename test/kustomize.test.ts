@@ -47,9 +47,15 @@ describe("the standalone overlay, built by kustomize", () => {
   const kinds = (text: string) => parseAllDocuments(text).map((d) => `${d.get("kind")}/${(d.toJS() as any).metadata.name}`);
   const FLAG = "--pytorch-init-container-image=docker.io/kubeflow-ci/pytorch-init:3.22.6";
 
-  it("with a built image, runs that image and changes nothing else", () => {
+  /** The operator container's imagePullPolicy as rendered. */
+  const pullPolicy = (text: string) =>
+    parseAllDocuments(text).map((d) => d.toJS() as any).find((d) => d.kind === "Deployment").spec.template.spec.containers[0].imagePullPolicy;
+
+  it("with a built image, runs that image, never pulled, and changes nothing else", () => {
     const { overlay, deployment, generated } = generate({ image: { name: LOCAL_OPERATOR_REPOSITORY, tag: "src-0123456789abcdef" }, flags: [] });
     expect(findOperatorDeployment(generated)).toEqual({ ...deployment, image: "docker.io/kubeflow-ci/training-operator:src-0123456789abcdef" });
+    expect(pullPolicy(overlay)).toBeUndefined();
+    expect(pullPolicy(generated)).toBe("Never");
     expect(kinds(generated)).toEqual(kinds(overlay));
   });
 
@@ -61,5 +67,10 @@ describe("the standalone overlay, built by kustomize", () => {
   it("with both, does both", () => {
     const { generated } = generate({ image: { name: LOCAL_OPERATOR_REPOSITORY, tag: "t1" }, flags: [FLAG] });
     expect(findOperatorDeployment(generated)).toMatchObject({ image: "docker.io/kubeflow-ci/training-operator:t1", command: ["/manager", FLAG] });
+    expect(pullPolicy(generated)).toBe("Never");
+  });
+
+  it("with flags only, leaves the released image's pull policy alone", () => {
+    expect(pullPolicy(generate({ flags: [FLAG] }).generated)).toBeUndefined();
   });
 });

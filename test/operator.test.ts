@@ -87,6 +87,8 @@ describe("image override", () => {
       kind: "Kustomization",
       resources: [OVERLAY],
       images: [{ name: "ghcr.io/kubeflow/training-v1/training-operator", newName: IMAGE.name, newTag: IMAGE.tag }],
+      // The built image is on the nodes only: never pulled.
+      patches: [{ target: { kind: "Deployment", name: "training-operator" }, patch: JSON.stringify([{ op: "add", path: "/spec/template/spec/containers/0/imagePullPolicy", value: "Never" }]) }],
     });
   });
 

@@ -95,6 +95,12 @@ describe("Trainer v2.3.0's manager overlay, with JobSet from its own tree", () =
     const [built, jobset] = findTrainerDeployments(build(dir));
     expect(built!.image).toBe("docker.io/kubeflow-ci/trainer-controller-manager:src-0123456789abcdef");
     expect(jobset!.image).toBe("registry.k8s.io/jobset/jobset:v0.12.0");
+    // The built image is on the nodes only: never pulled; JobSet's policy is the release's.
+    const policies = Object.fromEntries(
+      renderedDocs(build(dir)).filter((d) => d.kind === "Deployment").map((d) => [d.metadata!.name, d.spec.template.spec.containers[0].imagePullPolicy]),
+    );
+    expect(policies["kubeflow-trainer-controller-manager"]).toBe("Never");
+    expect(policies["jobset-controller-manager"]).not.toBe("Never");
     expect(renderedDocs(build(dir)).length).toBe(renderedDocs(manager).length);
   });
 

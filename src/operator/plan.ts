@@ -129,14 +129,23 @@ export function operatorKustomization(overlayFromHere: string, deployment: Opera
   if (changes.flags.length > 0 && deployment.command.length === 0) {
     throw new Error(`cannot add operator flags (${changes.flags.join(" ")}): the Deployment ${deployment.namespace}/${deployment.name} has no command to append them to`);
   }
-  const flagPatch = changes.flags.map((flag) => ({ op: "add", path: "/spec/template/spec/containers/0/command/-", value: flag }));
+  const ops = [
+    ...changes.flags.map((flag) => ({ op: "add", path: "/spec/template/spec/containers/0/command/-", value: flag })),
+    ...(changes.image ? [NEVER_PULL] : []),
+  ];
   return stringify({
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
     resources: [overlayFromHere],
     ...(changes.image ? { images: [{ name: imageName(deployment.image), newName: changes.image.name, newTag: changes.image.tag }] } : {}),
-    ...(flagPatch.length > 0
-      ? { patches: [{ target: { kind: "Deployment", name: deployment.name }, patch: JSON.stringify(flagPatch) }] }
-      : {}),
+    ...(ops.length > 0 ? { patches: [{ target: { kind: "Deployment", name: deployment.name }, patch: JSON.stringify(ops) }] } : {}),
   });
 }
+
+/**
+ * For a Deployment that runs a built image (containers[0], as renderedDeployments reads it):
+ * the run loads that image into the nodes, and a registry never has it, so the kubelet must
+ * never pull it; missing, the pod says ErrImageNeverPull instead of asking Docker Hub for it.
+ * (JSON patch `add` replaces a policy the manifests set.)
+ */
+export const NEVER_PULL = { op: "add", path: "/spec/template/spec/containers/0/imagePullPolicy", value: "Never" } as const;

@@ -7,7 +7,7 @@ import { posix } from "node:path";
 import { parse, stringify } from "yaml";
 import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { isUntagged, parseTaggedReference } from "../catalog/reference.js";
-import { imageName, renderedDeployments, renderedDocs, type ManifestDoc, type OperatorDeployment } from "./plan.js";
+import { imageName, NEVER_PULL, renderedDeployments, renderedDocs, type ManifestDoc, type OperatorDeployment } from "./plan.js";
 
 export const MANAGER_OVERLAY = "manifests/overlays/manager";
 export const RUNTIMES_OVERLAY = "manifests/overlays/runtimes";
@@ -139,6 +139,7 @@ export function trainerImageKustomization(overlayFromHere: string, trainer: Oper
     kind: "Kustomization",
     resources: [overlayFromHere],
     images: [{ name: imageName(trainer.image), newName: image.name, newTag: image.tag }],
+    patches: [{ target: { kind: "Deployment", name: trainer.name }, patch: JSON.stringify([NEVER_PULL]) }],
   });
 }
 
