@@ -57,7 +57,7 @@ export class TrainingOperatorCi {
    * @param framework Catalog entry to build, e.g. "jax" (list them with `frameworks`).
    * @param tag Image tag. Empty: a hash of exactly the image's inputs, so different content never shares a tag. "latest" is refused.
    * @param revision VCS revision to record in the org.opencontainers.image.revision label (not part of the tag).
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func()
   async image(framework = "jax", tag = "", revision = "", mirrors?: File): Promise<Container> {
@@ -70,7 +70,7 @@ export class TrainingOperatorCi {
    * @param framework Catalog entry to build, e.g. "jax" (list them with `frameworks`).
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param revision VCS revision to record in the org.opencontainers.image.revision label (not part of the tag).
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func()
   async tarball(framework = "jax", tag = "", revision = "", mirrors?: File): Promise<File> {
@@ -89,7 +89,7 @@ export class TrainingOperatorCi {
    * @param pr Pull request number: the tag pr-N. 0: none.
    * @param created The commit's time, RFC 3339 (git log -1 --format=%cI): the created annotation. Empty: none; the clock is never used, so the same sources and commit publish the same metadata.
    * @param source https URL of the module's source repository: the source annotation. Empty: none.
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async publish(
@@ -183,7 +183,7 @@ export class TrainingOperatorCi {
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async testJax(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<string> {
@@ -198,7 +198,7 @@ export class TrainingOperatorCi {
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async testPytorch(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<string> {
@@ -213,7 +213,7 @@ export class TrainingOperatorCi {
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async testXgboost(operatorSource?: Directory, buildOperator = false, tag = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<string> {
@@ -231,7 +231,7 @@ export class TrainingOperatorCi {
    * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    * @param imagesFrom Registry and path the images were published under (publish --registry): test those images, each found by the version these sources give it and pulled by digest, instead of building them. A missing image is an error before any cluster starts. Empty: build them.
    * @param registryUsername User name for --images-from's registry; give it with registry-password, or neither.
    * @param registryPassword Password or token for --images-from's registry, as a Dagger secret, e.g. env:REGISTRY_TOKEN.
@@ -284,7 +284,7 @@ export class TrainingOperatorCi {
    * @param nodeImage Kind node image, pinned by digest. Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
-   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<Container> {

@@ -73,12 +73,20 @@ describe("a bad mirror file is refused, naming the entry", () => {
   });
 
   it("an unknown key, at the top or in an entry", () => {
-    expect(refused("image:\n  a: b\n")).toThrow('--mirrors: (top level): unknown key "image": a mirror file has images, binaries, git and pipIndexes');
+    expect(refused("image:\n  a: b\n")).toThrow('--mirrors: (top level): unknown key "image": a mirror file has images, binaries, git, pipIndexes and goProxy');
     expect(refused(`binaries:\n  ${kindBinary("amd64").url}:\n    url: http://f/k\n    sha256: ${SUM}\n    size: 1\n`)).toThrow(/binaries\[".*"\]: unknown key "size"/);
   });
 
   it("a git mirror or index that is not a URL, and YAML that does not parse", () => {
     expect(refused("git:\n  https://github.com/kubeflow/trainer.git: /srv/trainer.git\n")).toThrow('--mirrors: git["https://github.com/kubeflow/trainer.git"]: must be an http(s) URL');
     expect(refused("images: [\n")).toThrow(/^--mirrors: invalid YAML/);
+    expect(refused("goProxy: goproxy.internal\n")).toThrow("--mirrors: goProxy: must be an http(s) URL");
+  });
+
+  it("a Go proxy alone is a mirror file that is used", () => {
+    const proxy = parseMirrorFile("goProxy: http://goproxy.internal\n");
+    expect(proxy.used).toBe(true);
+    expect(proxy.goProxy).toBe("http://goproxy.internal");
+    expect(parseMirrorFile("").goProxy).toBeUndefined();
   });
 });

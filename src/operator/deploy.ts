@@ -1,6 +1,6 @@
 // Deploys the operator from a source tree: the pinned upstream release of the chosen line by
 // default, or a developer's checkout, optionally with the operator image built from it.
-import { dag, ExistsType, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { dag, ExistsType, type BuildArg, type Container, type Directory, type File } from "@dagger.io/dagger";
 import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { parseTaggedReference } from "../catalog/reference.js";
 import { DaggerRunner, type DaggerHandle } from "../cluster/daggerRunner.js";
@@ -8,6 +8,7 @@ import type { ImageArchive } from "../exec/runner.js";
 import { NO_MIRRORS, type Mirrors } from "../versions/mirrors.js";
 import { JOBSET, type PinnedTree } from "../versions/pins.js";
 import { imageTarball, pulledImageArchive } from "../images.js";
+import { mirroredDockerfile } from "./dockerfile.js";
 import { planOperatorInstall, planTrainerInstall, type OperatorInstall, type TrainerChanges } from "./install.js";
 import { LINE_RELEASES, type OperatorLine } from "../versions/lines.js";
 import { LOCAL_OPERATOR_REPOSITORY, OPERATOR_DOCKERFILE, operatorImageTag, operatorSourceProblem, STANDALONE_OVERLAY } from "./plan.js";
@@ -88,14 +89,32 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
   }
   const common = { line, tree, jobset, fromArgument: !!source };
   if (!build) return { ...common, description: `${origin} manifests, released images${jobsetNote}` };
-  const tag = operatorImageTag(await tree.digest());
+  const dockerfile = line === "v1" ? OPERATOR_DOCKERFILE : TRAINER_DOCKERFILE;
+  const { context, buildArgs, note } = await buildContext(tree, dockerfile, mirrors);
+  const tag = operatorImageTag(await context.digest());
   const name = line === "v1" ? LOCAL_OPERATOR_REPOSITORY : LOCAL_TRAINER_REPOSITORY;
   const reference = `${name}:${tag}`;
-  const container = tree.dockerBuild({ dockerfile: line === "v1" ? OPERATOR_DOCKERFILE : TRAINER_DOCKERFILE });
+  const container = context.dockerBuild({ dockerfile, buildArgs });
   return {
     ...common,
-    description: `${origin} manifests, operator image built from it (${reference})${jobsetNote}`,
+    description: `${origin} manifests, operator image built from it (${reference}${note})${jobsetNote}`,
     image: { reference, name, tag, file: imageTarball(container, { reference, tag }) },
+  };
+}
+
+/**
+ * What the operator image is built from: the tree as it is, or under --mirrors the tree with a
+ * generated Dockerfile whose base images are the mirrors' and whose stages see the mirror
+ * file's Go proxy (operator/dockerfile.ts). The image's tag then follows what is built.
+ */
+async function buildContext(tree: Directory, dockerfile: string, mirrors: Mirrors): Promise<{ context: Directory; buildArgs: BuildArg[]; note: string }> {
+  if (!mirrors.used) return { context: tree, buildArgs: [], note: "" };
+  const { text, replaced } = mirroredDockerfile(await tree.file(dockerfile).contents(), dockerfile, mirrors);
+  const goProxy = mirrors.goProxy;
+  return {
+    context: tree.withNewFile(dockerfile, text),
+    buildArgs: goProxy ? [{ name: "GOPROXY", value: goProxy }] : [],
+    note: `; ${replaced.length} base image(s)${goProxy ? " and Go modules" : ""} from --mirrors`,
   };
 }
 

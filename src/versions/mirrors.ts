@@ -1,5 +1,5 @@
 // Running from mirrors: a file that replaces the outside references a run uses (images,
-// binaries, git repositories, Python package indexes) with a team's own copies, for machines
+// binaries, git repositories, Python package indexes, the operator build's Go module proxy) with a team's own copies, for machines
 // that cannot reach Docker Hub, GitHub or dl.k8s.io. Every replacement stays pinned: an image
 // by digest, a binary by sha256; a git mirror must still resolve each tag to the pinned commit
 // (operator/deploy.ts checks that as for the public repository).
@@ -21,6 +21,8 @@ const MirrorFileSchema = z.strictObject({
   git: z.record(url, url).default({}),
   /** Python package index URL (the catalog's pipIndexUrl, pipExtraIndexUrls, or PyPI's) -> a mirror of it. */
   pipIndexes: z.record(url, url).default({}),
+  /** A Go module proxy (GOPROXY) for the operator build's `go` commands (--build-operator). */
+  goProxy: url.optional(),
 });
 
 export type MirrorFile = z.infer<typeof MirrorFileSchema>;
@@ -47,7 +49,12 @@ export class Mirrors {
 
   /** True when the file replaces anything (the summary then says so). */
   get used(): boolean {
-    return [this.file.images, this.file.binaries, this.file.git, this.file.pipIndexes].some((m) => Object.keys(m).length > 0);
+    return this.file.goProxy !== undefined || [this.file.images, this.file.binaries, this.file.git, this.file.pipIndexes].some((m) => Object.keys(m).length > 0);
+  }
+
+  /** The Go module proxy for the operator build, if the file names one. */
+  get goProxy(): string | undefined {
+    return this.file.goProxy;
   }
 
   /** The reference to pull for `reference`: its mirror, or itself. */
@@ -94,7 +101,7 @@ export function parseMirrorFile(text: string, argument = "mirrors"): Mirrors {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const where = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z]\w*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join("").replace(/^\./, "");
-    const what = issue.code === "unrecognized_keys" ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}: a mirror file has images, binaries, git and pipIndexes` : issue.message;
+    const what = issue.code === "unrecognized_keys" ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}: a mirror file has images, binaries, git, pipIndexes and goProxy` : issue.message;
     throw new ArgumentError(argument, `${where || "(top level)"}: ${what}`);
   }
   return new Mirrors(result.data);
