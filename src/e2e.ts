@@ -27,6 +27,8 @@ export interface E2eOptions extends Omit<RunInputOptions, "kubernetesMinor"> {
   kubernetesVersion?: string;
   /** The command that keeps the report, quoted in the failure message. */
   reportCommand: string;
+  /** --operator was empty and the line is the --operator-source tree's (the summary says so). */
+  lineFromTree?: boolean;
 }
 
 export interface E2eOutcome {
@@ -52,7 +54,7 @@ export async function runE2e(source: Directory, options: E2eOptions): Promise<E2
   // Bad input fails here, before anything is built, with the argument or file it concerns.
   const inputs = { ...options, kubernetesMinor: nodeImageMinor(nodeImage.pinned) };
   const { tools, images, install, jobs, archives: toBuild, operator } = await recorder.step("check inputs", () => prepareRunInputs(source, inputs), LIMITS.checkInputs);
-  report.operator = `${LINE_RELEASES[operator.line].title}: ${operator.description}`;
+  report.operator = `${LINE_RELEASES[operator.line].title}${options.lineFromTree ? " (the line of the --operator-source tree)" : ""}: ${operator.description}`;
   images.forEach((image, i) => Object.assign(frameworks[i]!, { image: image.pulledFrom ?? image.plan.reference, job: `${jobs[i]!.kind} ${jobs[i]!.name}` }));
   const frameworkJobs = images.map((image, i) => ({ entry: image.entry, job: jobs[i]! }));
 

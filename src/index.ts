@@ -3,10 +3,10 @@
  * builds each framework's test image, loads it into a Kind cluster running in a Dagger
  * service, deploys the operator, runs the framework's job and reports.
  */
-import { object, func, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import { object, func, ExistsType, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
 import { catalogListing, listFrameworks, loadCatalog, loadFramework, resolveFrameworks, type CatalogEntry } from "./catalog/loader.js";
 import { resolveNodeImage } from "./cluster/kindConfig.js";
-import { parseOperatorLine } from "./versions/lines.js";
+import { chooseOperatorLine, LINE_MARKERS, OPERATOR_LINES, type OperatorLine } from "./versions/lines.js";
 import { NO_MIRRORS, parseMirrorFile, type Mirrors } from "./versions/mirrors.js";
 import { clusterShell } from "./clusterShell.js";
 import { runE2e } from "./e2e.js";
@@ -36,6 +36,13 @@ async function registryClient(registry: string, username: string, password: Secr
 /** The run's mirrors: the file's, checked (a bad entry is an error naming it), or none. */
 async function mirrorsFrom(file?: File): Promise<Mirrors> {
   return file ? parseMirrorFile(await file.contents()) : NO_MIRRORS;
+}
+
+/** --operator, or when it is empty the line of the --operator-source tree (chooseOperatorLine). */
+async function operatorLine(operator: string, source?: Directory): Promise<{ line: OperatorLine; fromTree: boolean }> {
+  if (!source || operator.trim() !== "") return chooseOperatorLine(operator);
+  const found = await Promise.all(OPERATOR_LINES.map((line) => source.exists(LINE_MARKERS[line], { expectedType: ExistsType.RegularType })));
+  return chooseOperatorLine(operator, { v1: found[0]!, v2: found[1]! });
 }
 
 /**
@@ -178,11 +185,11 @@ export class TrainingOperatorCi {
   /**
    * Run the JAX end-to-end test with no arguments needed: build the JAX image, start Kind in a Dagger service, load the image, deploy the operator (Training Operator v1, or Kubeflow Trainer v2 with --operator v2), run the JAXJob (a TrainJob on jax-distributed with v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 (v1) or v2.x and master (v2), its line taken from the tree when --operator is empty. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: the line of --operator-source's tree (Trainer v2's manifests/overlays/manager, the Training Operator's manifests/overlays/standalone), else v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
@@ -193,11 +200,11 @@ export class TrainingOperatorCi {
   /**
    * Run the PyTorch end-to-end test (a PyTorchJob, master and worker, over gloo; a TrainJob on torch-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 (v1) or v2.x and master (v2), its line taken from the tree when --operator is empty. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: the line of --operator-source's tree (Trainer v2's manifests/overlays/manager, the Training Operator's manifests/overlays/standalone), else v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
@@ -208,11 +215,11 @@ export class TrainingOperatorCi {
   /**
    * Run the XGBoost end-to-end test (an XGBoostJob, master and worker, over the collective's tracker; a TrainJob on xgboost-distributed with --operator v2). Prints the summary; fails naming the failed step with its last log lines.
    *
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 (v1) or v2.x and master (v2), its line taken from the tree when --operator is empty. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param tag Image tag. Empty: a hash of exactly the image's inputs. "latest" is refused.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: the line of --operator-source's tree (Trainer v2's manifests/overlays/manager, the Training Operator's manifests/overlays/standalone), else v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
@@ -226,11 +233,11 @@ export class TrainingOperatorCi {
    * @param framework Catalog entries to test, comma-separated, e.g. "jax" or "jax,pytorch,xgboost", or "all": every framework the operator line runs (list them with `frameworks`). All share one cluster; jobs run concurrently as far as memory allows.
    * @param tag Image tag, e.g. "pr-123" in CI. Empty: a hash of exactly each image's inputs. "latest" is refused.
    * @param revision VCS revision to record in the images' org.opencontainers.image.revision label.
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 (v1) or v2.x and master (v2), its line taken from the tree when --operator is empty. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest (kindest/node:vX.Y.Z@sha256:...). Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: the line of --operator-source's tree (Trainer v2's manifests/overlays/manager, the Training Operator's manifests/overlays/standalone), else v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    * @param imagesFrom Registry and path the images were published under (publish --registry): test those images, each found by the version these sources give it and pulled by digest, instead of building them. A missing image is an error before any cluster starts. Empty: build them.
    * @param registryUsername User name for --images-from's registry; give it with registry-password, or neither.
@@ -253,7 +260,7 @@ export class TrainingOperatorCi {
     registryPassword?: Secret,
     published?: File,
   ): Promise<E2eRun> {
-    const line = parseOperatorLine(operator);
+    const { line, fromTree } = await operatorLine(operator, operatorSource);
     const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework, line);
     checkCredentials(registryUsername, registryPassword !== undefined, "registry-");
     checkImagesFrom({ imagesFrom, revision, credentials: registryPassword !== undefined, published: published !== undefined });
@@ -264,6 +271,7 @@ export class TrainingOperatorCi {
       tag,
       revision,
       operator: line,
+      lineFromTree: fromTree,
       operatorSource,
       buildOperator,
       nodeImage,
@@ -279,16 +287,16 @@ export class TrainingOperatorCi {
    * A shell on a fresh Kind cluster for interactive debugging: `dagger call cluster terminal` creates the cluster, loads the framework images, deploys the operator, then opens a shell with kubectl, kind and docker; the rendered jobs are in /e2e/jobs.
    *
    * @param framework Catalog entries whose images to load, comma-separated, e.g. "jax", or "all" (every framework the operator line runs).
-   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 for v1, v2.x for --operator v2. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
+   * @param operatorSource Operator checkout to deploy, e.g. --operator-source=. from a kubeflow/trainer tree: release-1.9 (v1) or v2.x and master (v2), its line taken from the tree when --operator is empty. Its operator image must name a release, or add --build-operator; with v2 its manifests/base/runtimes are applied, validated by its own webhook. Default: the pinned upstream release of the line.
    * @param buildOperator Build the operator image from the operator source's Dockerfile and deploy it instead of the released image.
    * @param nodeImage Kind node image, pinned by digest. Empty: the image kind's release pinned for the Kubernetes version.
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
-   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: v1.
+   * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: the line of --operator-source's tree (Trainer v2's manifests/overlays/manager, the Training Operator's manifests/overlays/standalone), else v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
    */
   @func({ cache: "never" })
   async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<Container> {
-    const line = parseOperatorLine(operator);
+    const { line } = await operatorLine(operator, operatorSource);
     return clusterShell(moduleSource(), {
       frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework, line),
       operator: line,

@@ -22,3 +22,21 @@ export function parseOperatorLine(value?: string | null): OperatorLine {
     `"${value}" is not an operator line: use v1 (Training Operator ${OPERATOR_V1.tag}, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer ${TRAINER_V2.tag}, TrainJob)`,
   );
 }
+
+/** The overlays that tell a tree's line: Trainer v2's manager overlay, the Training Operator's standalone one. */
+export const LINE_MARKERS: Record<OperatorLine, string> = {
+  v1: "manifests/overlays/standalone/kustomization.yaml",
+  v2: "manifests/overlays/manager/kustomization.yaml",
+};
+
+/**
+ * --operator, or when it is empty and --operator-source is given, the line of that tree (by the
+ * overlay it has: `has` says which marker files exist), or else the default. `fromTree` says the
+ * tree chose it, for the summary. A tree with both or neither overlay leaves the default, whose
+ * checks then name what is missing.
+ */
+export function chooseOperatorLine(value: string | null | undefined, has?: Record<OperatorLine, boolean>): { line: OperatorLine; fromTree: boolean } {
+  if ((value ?? "").trim() !== "" || !has) return { line: parseOperatorLine(value), fromTree: false };
+  const lines = OPERATOR_LINES.filter((line) => has[line]);
+  return lines.length === 1 ? { line: lines[0]!, fromTree: true } : { line: DEFAULT_OPERATOR_LINE, fromTree: false };
+}
