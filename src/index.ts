@@ -243,6 +243,7 @@ export class TrainingOperatorCi {
    * @param registryUsername User name for --images-from's registry; give it with registry-password, or neither.
    * @param registryPassword Password or token for --images-from's registry, as a Dagger secret, e.g. env:REGISTRY_TOKEN.
    * @param published publish's output (dagger call -o FILE publish ...): with --images-from, each image's digest must be the one publish pushed, else the run stops as a digest mismatch before any cluster starts.
+   * @param featureGates Kubeflow Trainer v2 only: the controller's --feature-gates, e.g. TrainJobStatus=true (what upstream's e2e setup turns on). Empty: the manifests' own.
    */
   @func({ cache: "never" })
   async test(
@@ -259,6 +260,7 @@ export class TrainingOperatorCi {
     registryUsername = "",
     registryPassword?: Secret,
     published?: File,
+    featureGates = "",
   ): Promise<E2eRun> {
     const { line, fromTree } = await operatorLine(operator, operatorSource);
     const frameworks = await resolveFrameworks(directoryReader(moduleSource()), framework, line);
@@ -272,6 +274,7 @@ export class TrainingOperatorCi {
       revision,
       operator: line,
       lineFromTree: fromTree,
+      featureGates,
       operatorSource,
       buildOperator,
       nodeImage,
@@ -293,9 +296,10 @@ export class TrainingOperatorCi {
    * @param kubernetesVersion Kubernetes minor of the Kind node: 1.34 or 1.35 (v1), 1.33 to 1.35 (v2), the minors each line is tested on upstream. Empty: 1.35.
    * @param operator Operator line: v1 (Training Operator v1.9.4, JAXJob, MPIJob, PaddleJob, PyTorchJob, TFJob, XGBoostJob) or v2 (Kubeflow Trainer v2.3.0 with JobSet, TrainJob). Empty: the line of --operator-source's tree (Trainer v2's manifests/overlays/manager, the Training Operator's manifests/overlays/standalone), else v1.
    * @param mirrors Mirror file (YAML: images, binaries, git, pipIndexes, goProxy) that replaces the outside references a run uses with your copies, each still pinned (images by digest, binaries by sha256; a git mirror's tags must name the pinned commits): see docs/usage.md. Default: none, the public sources.
+   * @param featureGates Kubeflow Trainer v2 only: the controller's --feature-gates, e.g. TrainJobStatus=true (what upstream's e2e setup turns on). Empty: the manifests' own.
    */
   @func({ cache: "never" })
-  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = "", mirrors?: File): Promise<Container> {
+  async cluster(framework = "jax", operatorSource?: Directory, buildOperator = false, nodeImage = "", kubernetesVersion = "", operator = "", mirrors?: File, featureGates = ""): Promise<Container> {
     const { line } = await operatorLine(operator, operatorSource);
     return clusterShell(moduleSource(), {
       frameworks: await resolveFrameworks(directoryReader(moduleSource()), framework, line),
@@ -304,6 +308,7 @@ export class TrainingOperatorCi {
       buildOperator,
       nodeImage: resolveNodeImage(nodeImage, kubernetesVersion, line),
       mirrors: await mirrorsFrom(mirrors),
+      featureGates,
     });
   }
 }

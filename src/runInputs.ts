@@ -12,7 +12,7 @@ import { renderTrainJob } from "./jobs/trainJob.js";
 import { planDaggerOperatorInstall, prepareOperator, type DaggerOperatorInstall, type PreparedOperator } from "./operator/deploy.js";
 import type { OperatorInstall } from "./operator/install.js";
 import type { OperatorLine } from "./versions/lines.js";
-import { runtimeContainerImages, type RuntimeNeed } from "./operator/trainer.js";
+import { parseFeatureGates, runtimeContainerImages, type RuntimeNeed } from "./operator/trainer.js";
 import type { Mirrors } from "./versions/mirrors.js";
 import { publishedImages } from "./publish/pull.js";
 import type { RegistryAuth } from "./publish/push.js";
@@ -32,6 +32,8 @@ export interface RunInputOptions {
   mirrors: Mirrors;
   /** Test the images published there (publish --registry) instead of building them. */
   imagesFrom?: { registry: string; auth?: RegistryAuth; recorded?: PublishedRecord[] };
+  /** --feature-gates for the Trainer controller (parseFeatureGates); empty: the manifests' own. */
+  featureGates?: string;
 }
 
 export interface RunInputs {
@@ -93,6 +95,7 @@ export function withRuntimeImageNames<H>(archives: ImageArchive<H>[], entries: C
 /** Loads and checks everything a run needs; bad input fails here, before anything is built. */
 export async function prepareRunInputs(source: Directory, options: RunInputOptions): Promise<RunInputs> {
   const { mirrors } = options;
+  const featureGates = parseFeatureGates(options.featureGates, options.operator);
   const planned = await Promise.all(options.frameworks.map((name) => frameworkImage(source, name, { tag: options.tag, revision: options.revision }, mirrors)));
   const images = options.imagesFrom ? await publishedImages(planned, options.imagesFrom.registry, options.imagesFrom.auth, options.imagesFrom.recorded) : planned;
   const entries = images.map((i) => i.entry);
@@ -104,7 +107,8 @@ export async function prepareRunInputs(source: Directory, options: RunInputOptio
   const operator = await prepareOperator(options.operator, options.operatorSource, options.buildOperator, mirrors);
   const tools = await toolsContainer(options.kubernetesMinor, mirrors);
   // Rendered in the tools container, without the Docker service, so dockerd starts only when a cluster is wanted.
-  const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes }, mirrors);
+  const install = await planDaggerOperatorInstall(tools, operator, { flags: needs.flags, runtimes, featureGates }, mirrors);
+  if (featureGates) operator.description += `, controller run with --feature-gates=${featureGates}`;
   const jobs = images.map((image) => runJobFor(image.entry, image.plan.reference, install));
   const archives = [...withRuntimeImageNames(frameworkArchives(images), entries, install), ...operatorArchives(source, needs, tools.file(TOOLS_KUBECTL), mirrors), ...install.images];
   return { tools, images, needs, operator, install, jobs, archives };

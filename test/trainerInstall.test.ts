@@ -24,7 +24,8 @@ import {
   renderedRuntimes,
   RUNTIMES_OVERLAY,
   runtimesDir,
-  trainerImageKustomization,
+  parseFeatureGates,
+  trainerKustomization,
   UNDER_TEST_IMAGE_TAG,
   underTestRuntimesKustomization,
 } from "../src/operator/trainer.js";
@@ -91,7 +92,7 @@ describe("Trainer v2.3.0's manager overlay, with JobSet from its own tree", () =
     const [trainer] = findTrainerDeployments(manager);
     const dir = join(root, "e2e", "operator");
     execFileSync("mkdir", ["-p", dir]);
-    writeFileSync(join(dir, "kustomization.yaml"), trainerImageKustomization(`../../operator/${MANAGER_OVERLAY}`, trainer!, { name: LOCAL_TRAINER_REPOSITORY, tag: "src-0123456789abcdef" }));
+    writeFileSync(join(dir, "kustomization.yaml"), trainerKustomization(`../../operator/${MANAGER_OVERLAY}`, trainer!, { image: { name: LOCAL_TRAINER_REPOSITORY, tag: "src-0123456789abcdef" } }));
     const [built, jobset] = findTrainerDeployments(build(dir));
     expect(built!.image).toBe("docker.io/kubeflow-ci/trainer-controller-manager:src-0123456789abcdef");
     expect(jobset!.image).toBe("registry.k8s.io/jobset/jobset:v0.12.0");
@@ -102,6 +103,32 @@ describe("Trainer v2.3.0's manager overlay, with JobSet from its own tree", () =
     expect(policies["kubeflow-trainer-controller-manager"]).toBe("Never");
     expect(policies["jobset-controller-manager"]).not.toBe("Never");
     expect(renderedDocs(build(dir)).length).toBe(renderedDocs(manager).length);
+  });
+
+  it("turns the controller's feature gates on as upstream's e2e does, alone or with a built image", () => {
+    const [trainer] = findTrainerDeployments(build(join(root, "operator", MANAGER_OVERLAY)));
+    const dir = join(root, "e2e", "gates");
+    execFileSync("mkdir", ["-p", dir]);
+    const rendered = (changes: Parameters<typeof trainerKustomization>[2]) => {
+      writeFileSync(join(dir, "kustomization.yaml"), trainerKustomization(`../../operator/${MANAGER_OVERLAY}`, trainer!, changes));
+      const deployment = renderedDocs(build(dir)).find((d) => d.kind === "Deployment" && d.metadata?.name === trainer!.name)!;
+      return deployment.spec.template.spec.containers[0];
+    };
+    const gates = rendered({ featureGates: "TrainJobStatus=true" });
+    expect(gates.args).toEqual(["--config=/controller_manager_config.yaml", "--zap-log-level=2", "--feature-gates=TrainJobStatus=true"]);
+    expect(gates.image).toBe(trainer!.image);
+    expect(gates.imagePullPolicy).toBeUndefined();
+    const both = rendered({ image: { name: LOCAL_TRAINER_REPOSITORY, tag: "t" }, featureGates: "TrainJobStatus=true,Other=false" });
+    expect(both.args.at(-1)).toBe("--feature-gates=TrainJobStatus=true,Other=false");
+    expect(both).toMatchObject({ image: `${LOCAL_TRAINER_REPOSITORY}:t`, imagePullPolicy: "Never" });
+  });
+
+  it("reads --feature-gates, refusing it for v1 and a value that is not a list of gates", () => {
+    expect(parseFeatureGates("", "v1")).toBeUndefined();
+    expect(parseFeatureGates(" TrainJobStatus=true ", "v2")).toBe("TrainJobStatus=true");
+    expect(() => parseFeatureGates("TrainJobStatus=true", "v1")).toThrow(/^--feature-gates: only Kubeflow Trainer v2's controller takes --feature-gates/);
+    expect(() => parseFeatureGates("TrainJobStatus", "v2")).toThrow('--feature-gates: "TrainJobStatus" is not a list of gates: use Name=true or Name=false, comma-separated, e.g. TrainJobStatus=true');
+    expect(() => parseFeatureGates("A=true;B=false", "v2")).toThrow(/is not a list of gates/);
   });
 
   it("a master-style tree (newTag: latest) renders a controller the run refuses without --build-operator", () => {

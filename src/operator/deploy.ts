@@ -97,7 +97,8 @@ export async function prepareOperator(line: OperatorLine, source: Directory | un
   const container = context.dockerBuild({ dockerfile, buildArgs });
   return {
     ...common,
-    description: `${origin} manifests, operator image built from it (${reference}${note})${jobsetNote}`,
+    // Only the controller's image comes from the tree; every other image is the manifests' own.
+    description: `${origin} manifests, controller image built from it (${reference}${note}), every other image as the manifests name it${jobsetNote}`,
     image: { reference, name, tag, file: imageTarball(container, { reference, tag }) },
   };
 }
@@ -130,7 +131,7 @@ export interface DaggerOperatorInstall extends OperatorInstall<DaggerHandle> {
 export async function planDaggerOperatorInstall(
   tools: Container,
   operator: PreparedOperator,
-  needs: { flags: string[]; runtimes: TrainerChanges["runtimes"] },
+  needs: { flags: string[]; runtimes: TrainerChanges["runtimes"]; featureGates?: string },
   mirrors: Mirrors = NO_MIRRORS,
 ): Promise<DaggerOperatorInstall> {
   const runner = new DaggerRunner(tools);
@@ -139,7 +140,7 @@ export async function planDaggerOperatorInstall(
     install =
       operator.line === "v1"
         ? await planOperatorInstall<DaggerHandle>(runner, operator.tree, { image: operator.image, flags: needs.flags })
-        : await planTrainerInstall<DaggerHandle>(runner, { trainer: operator.tree, jobset: operator.jobset! }, { image: operator.image, runtimes: needs.runtimes, underTest: operator.fromArgument });
+        : await planTrainerInstall<DaggerHandle>(runner, { trainer: operator.tree, jobset: operator.jobset! }, { image: operator.image, runtimes: needs.runtimes, underTest: operator.fromArgument, featureGates: needs.featureGates });
   } catch (error) {
     // A catalog error (a TrainJob naming a runtime the tree lacks) already names its file.
     if (!operator.fromArgument || error instanceof CatalogError) throw error;

@@ -16,7 +16,7 @@ import {
   neededRuntimes,
   renderedRuntimes,
   runtimesDir,
-  trainerImageKustomization,
+  trainerKustomization,
   underTestRuntimesKustomization,
   type RuntimeNeed,
 } from "./trainer.js";
@@ -62,6 +62,8 @@ export interface TrainerChanges {
   runtimes: RuntimeNeed[];
   /** A tree under test (--operator-source): its runtimes come from runtimesDir(true). */
   underTest?: boolean;
+  /** The controller's --feature-gates (parseFeatureGates). */
+  featureGates?: string;
 }
 
 function refuseMovingImages(deployments: OperatorDeployment[], built: boolean): void {
@@ -99,14 +101,9 @@ export async function planTrainerInstall<H>(tools: CommandRunner<H>, trees: { tr
     rendered = await render(RUNTIMES_OVERRIDE_DIR, tools.with(inputs));
   }
   const runtimes = neededRuntimes(rendered, changes.runtimes, runtimesFrom);
-  if (!changes.image) return { line: "v2", kustomizations: [manager, runtimesApplied], deployments, runtimes, inputs };
-  return {
-    line: "v2",
-    kustomizations: [OVERRIDE_DIR, runtimesApplied],
-    deployments,
-    runtimes,
-    inputs: [...inputs, { path: `${OVERRIDE_DIR}/kustomization.yaml`, text: trainerImageKustomization(`../..${manager}`, deployments[0]!, changes.image) }],
-  };
+  if (!changes.image && !changes.featureGates) return { line: "v2", kustomizations: [manager, runtimesApplied], deployments, runtimes, inputs };
+  const controller = trainerKustomization(`../..${manager}`, deployments[0]!, { image: changes.image, featureGates: changes.featureGates });
+  return { line: "v2", kustomizations: [OVERRIDE_DIR, runtimesApplied], deployments, runtimes, inputs: [...inputs, { path: `${OVERRIDE_DIR}/kustomization.yaml`, text: controller }] };
 }
 
 /** The install's command steps, for operatorInstallCommands. */

@@ -132,15 +132,38 @@ export function neededRuntimes(available: Record<string, ManifestDoc>, needed: R
   return Object.fromEntries(needed.map((n) => [n.runtime, available[n.runtime]!]));
 }
 
-/** A kustomization layered on the manager overlay that runs a locally built Trainer controller image. */
-export function trainerImageKustomization(overlayFromHere: string, trainer: OperatorDeployment, image: { name: string; tag: string }): string {
+/**
+ * A kustomization layered on the manager overlay that changes the Trainer controller: runs a
+ * locally built image (never pulled), and/or appends `--feature-gates=` to its args, as
+ * upstream's e2e setup does (hack/e2e-setup-cluster.sh).
+ */
+export function trainerKustomization(overlayFromHere: string, trainer: OperatorDeployment, changes: { image?: { name: string; tag: string }; featureGates?: string }): string {
+  const ops = [
+    ...(changes.image ? [NEVER_PULL] : []),
+    ...(changes.featureGates ? [{ op: "add", path: "/spec/template/spec/containers/0/args/-", value: `--feature-gates=${changes.featureGates}` }] : []),
+  ];
   return stringify({
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
     resources: [overlayFromHere],
-    images: [{ name: imageName(trainer.image), newName: image.name, newTag: image.tag }],
-    patches: [{ target: { kind: "Deployment", name: trainer.name }, patch: JSON.stringify([NEVER_PULL]) }],
+    ...(changes.image ? { images: [{ name: imageName(trainer.image), newName: changes.image.name, newTag: changes.image.tag }] } : {}),
+    patches: [{ target: { kind: "Deployment", name: trainer.name }, patch: JSON.stringify(ops) }],
   });
+}
+
+const FEATURE_GATES = /^[A-Za-z][A-Za-z0-9]*=(true|false)(,[A-Za-z][A-Za-z0-9]*=(true|false))*$/;
+
+/**
+ * The --feature-gates argument: Kubeflow Trainer's controller flag, e.g. "TrainJobStatus=true"
+ * (what upstream's e2e turns on); undefined when empty. The Training Operator v1.9.4 controller
+ * has no such flag.
+ */
+export function parseFeatureGates(value: string | undefined, line: "v1" | "v2"): string | undefined {
+  const gates = (value ?? "").trim();
+  if (gates === "") return undefined;
+  if (line === "v1") throw new ArgumentError("feature-gates", "only Kubeflow Trainer v2's controller takes --feature-gates (the Training Operator v1 controller has no such flag): use it with --operator v2");
+  if (!FEATURE_GATES.test(gates)) throw new ArgumentError("feature-gates", `"${value}" is not a list of gates: use Name=true or Name=false, comma-separated, e.g. TrainJobStatus=true`);
+  return gates;
 }
 
 /** The containers (init containers first) of the runtime's replicated Jobs' pods, as written. */
