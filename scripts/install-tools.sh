@@ -37,11 +37,13 @@ for want in "shellcheck $SHELLCHECK_VERSION" "busybox $BUSYBOX_VERSION" "iproute
 done
 
 mkdir -p .tools/bin
-GOBIN="$PWD/.tools/bin" go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
-GOBIN="$PWD/.tools/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
-# With the lab's flags (test/lab/build/go-env.sh: static, trimmed, no DWARF), so that the engine
-# lab's registry image takes this build instead of compiling it again.
-CGO_ENABLED=0 GOBIN="$PWD/.tools/bin" go install -trimpath -buildvcs=false -gcflags=all=-dwarf=false -ldflags="-s -w" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+# All three with the lab's flags (test/lab/build/go-env.sh: static, trimmed, no DWARF): the
+# engine lab's registry image takes this registry instead of compiling it again, and the three
+# share one compile of the standard library (flags that differ compile it again).
+tools_go_install() { CGO_ENABLED=0 GOBIN="$PWD/.tools/bin" go install -trimpath -buildvcs=false -gcflags=all=-dwarf=false -ldflags="-s -w" "$1"; }
+tools_go_install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+tools_go_install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+tools_go_install "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
 .tools/bin/actionlint -version | head -1
 .tools/bin/kustomize version
 # go install replaces an older build; check that the registry the tests start is the pinned one.
