@@ -42,19 +42,35 @@ function instructions(text: string, file: string): Instruction[] {
   return result;
 }
 
+/** A FROM instruction: where it is, its flags, image and stage name, and whether the image is a base image. */
+interface From extends Instruction {
+  flags: string;
+  image: string;
+  stage?: string;
+  /** Not `scratch`, not an earlier stage by name. */
+  base: boolean;
+}
+
+/** The Dockerfile's FROM instructions, in order. */
+function fromInstructions(text: string, file: string): From[] {
+  const stages = new Set<string>();
+  return instructions(text, file)
+    .filter((instruction) => /^FROM\s/i.test(instruction.text))
+    .map((instruction) => {
+      const match = FROM.exec(instruction.text);
+      if (!match) throw new ArgumentError("operator-source", `${file}:${instruction.line}: cannot read "${instruction.text}" as FROM [--platform=...] IMAGE [AS NAME]`);
+      const [, flags, image, stage] = match as unknown as [string, string, string, string | undefined];
+      const base = image.toLowerCase() !== "scratch" && !stages.has(image.toLowerCase());
+      if (stage) stages.add(stage.toLowerCase());
+      return { ...instruction, flags, image, stage, base };
+    });
+}
+
 /** The images the Dockerfile's stages start from: not `scratch`, not an earlier stage by name. */
 export function dockerfileBaseImages(text: string, file: string): BaseImage[] {
-  const stages = new Set<string>();
-  const images: BaseImage[] = [];
-  for (const instruction of instructions(text, file)) {
-    if (!/^FROM\s/i.test(instruction.text)) continue;
-    const match = FROM.exec(instruction.text);
-    if (!match) throw new ArgumentError("operator-source", `${file}:${instruction.line}: cannot read "${instruction.text}" as FROM [--platform=...] IMAGE [AS NAME]`);
-    const [, , image, stage] = match as unknown as [string, string, string, string | undefined];
-    if (image.toLowerCase() !== "scratch" && !stages.has(image.toLowerCase())) images.push({ line: instruction.line, image });
-    if (stage) stages.add(stage.toLowerCase());
-  }
-  return images;
+  return fromInstructions(text, file)
+    .filter((from) => from.base)
+    .map(({ line, image }) => ({ line, image }));
 }
 
 /**
@@ -65,25 +81,24 @@ export function dockerfileBaseImages(text: string, file: string): BaseImage[] {
  * say. So is one written with a build argument, which the module cannot resolve.
  */
 export function mirroredDockerfile(text: string, file: string, mirrors: DockerfileMirrors): { text: string; replaced: { from: string; to: string }[] } {
-  const bases = dockerfileBaseImages(text, file);
-  const replaced = bases.map(({ line, image }) => {
-    if (image.includes("$")) {
-      throw new ArgumentError("mirrors", `${file}:${line}: FROM ${image} names its image through a build argument, which --mirrors cannot map; build without --mirrors, or give the stage an image name`);
+  const froms = fromInstructions(text, file);
+  const mirrored = froms.map((from) => {
+    if (!from.base) return from.image;
+    if (from.image.includes("$")) {
+      throw new ArgumentError("mirrors", `${file}:${from.line}: FROM ${from.image} names its image through a build argument, which --mirrors cannot map; build without --mirrors, or give the stage an image name`);
     }
-    const to = mirrors.image(image);
-    if (to === image) {
-      throw new ArgumentError("mirrors", `${file}:${line}: FROM ${image} has no entry in images: add "${image}: <your copy>@sha256:<digest>" (the operator build's base images come from the mirror file too)`);
+    const to = mirrors.image(from.image);
+    if (to === from.image) {
+      throw new ArgumentError("mirrors", `${file}:${from.line}: FROM ${from.image} has no entry in images: add "${from.image}: <your copy>@sha256:<digest>" (the operator build's base images come from the mirror file too)`);
     }
-    return { from: image, to };
+    return to;
   });
-  const baseAt = new Map(bases.map((b) => [b.line, b.image]));
   const lines = text.split("\n");
   // From the last instruction up, so that the lines inserted leave the earlier line numbers as they were.
-  for (const instruction of instructions(text, file).filter((i) => /^FROM\s/i.test(i.text)).reverse()) {
-    const image = baseAt.get(instruction.line);
-    const from = instruction.text.replace(FROM, (_all, flags: string, base: string, stage?: string) => `FROM ${flags}${image === undefined ? base : mirrors.image(base)}${stage ? ` AS ${stage}` : ""}`);
-    const stageLines = [from, ...(mirrors.goProxy ? ["ARG GOPROXY"] : [])];
-    lines.splice(instruction.line - 1, instruction.lastLine - instruction.line + 1, ...stageLines);
+  for (let i = froms.length - 1; i >= 0; i--) {
+    const from = froms[i]!;
+    const stageLines = [`FROM ${from.flags}${mirrored[i]}${from.stage ? ` AS ${from.stage}` : ""}`, ...(mirrors.goProxy ? ["ARG GOPROXY"] : [])];
+    lines.splice(from.line - 1, from.lastLine - from.line + 1, ...stageLines);
   }
-  return { text: lines.join("\n"), replaced };
+  return { text: lines.join("\n"), replaced: froms.flatMap((from, i) => (from.base ? [{ from: from.image, to: mirrored[i]! }] : [])) };
 }
