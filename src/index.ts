@@ -3,10 +3,11 @@
  * builds each framework's test image, loads it into a Kind cluster running in a Dagger
  * service, deploys the operator, runs the framework's job and reports.
  */
-import { object, func, ExistsType, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import { object, func, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
 import { catalogListing, listFrameworks, loadCatalog, loadFramework, resolveFrameworks, type CatalogEntry } from "./catalog/loader.js";
 import { resolveNodeImage } from "./cluster/kindConfig.js";
-import { chooseOperatorLine, LINE_MARKERS, OPERATOR_LINES, type OperatorLine } from "./versions/lines.js";
+import { chooseOperatorLine, type OperatorLine } from "./versions/lines.js";
+import { treeLines } from "./operator/deploy.js";
 import { NO_MIRRORS, parseMirrorFile, type Mirrors } from "./versions/mirrors.js";
 import { clusterShell } from "./clusterShell.js";
 import { runE2e } from "./e2e.js";
@@ -40,9 +41,7 @@ async function mirrorsFrom(file?: File): Promise<Mirrors> {
 
 /** --operator, or when it is empty the line of the --operator-source tree (chooseOperatorLine). */
 async function operatorLine(operator: string, source?: Directory): Promise<{ line: OperatorLine; fromTree: boolean }> {
-  if (!source || operator.trim() !== "") return chooseOperatorLine(operator);
-  const found = await Promise.all(OPERATOR_LINES.map((line) => source.exists(LINE_MARKERS[line], { expectedType: ExistsType.RegularType })));
-  return chooseOperatorLine(operator, { v1: found[0]!, v2: found[1]! });
+  return chooseOperatorLine(operator, source && operator.trim() === "" ? await treeLines(source) : undefined);
 }
 
 /**

@@ -4,11 +4,12 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { chooseOperatorLine, LINE_MARKERS, OPERATOR_LINES, type OperatorLine } from "../src/versions/lines.js";
+import { LINE_OVERLAYS } from "../src/operator/trainer.js";
+import { chooseOperatorLine, OPERATOR_LINES, type OperatorLine } from "../src/versions/lines.js";
 import { copyTree } from "./helpers/upstreamTrees.js";
 
 let root: string;
-const markers = (tree: string) => Object.fromEntries(OPERATOR_LINES.map((line) => [line, existsSync(join(tree, LINE_MARKERS[line]))])) as Record<OperatorLine, boolean>;
+const markers = (tree: string) => Object.fromEntries(OPERATOR_LINES.map((line) => [line, existsSync(join(tree, LINE_OVERLAYS[line]))])) as Record<OperatorLine, boolean>;
 let v1: Record<OperatorLine, boolean>;
 let v2: Record<OperatorLine, boolean>;
 beforeAll(() => {

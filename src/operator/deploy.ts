@@ -15,6 +15,7 @@ import { LOCAL_OPERATOR_REPOSITORY, OPERATOR_DOCKERFILE, operatorImageTag, opera
 import {
   JOBSET_KUSTOMIZATION,
   jobsetRelease,
+  LINE_OVERLAYS,
   LOCAL_TRAINER_REPOSITORY,
   MANAGER_OVERLAY,
   runtimesDir,
@@ -50,13 +51,19 @@ async function pinnedTree(pin: PinnedTree, mirrors: Mirrors): Promise<Directory>
 
 const isFile = (tree: Directory, path: string) => tree.exists(path, { expectedType: ExistsType.RegularType });
 
+/** Which line's overlay a tree has, for chooseOperatorLine. */
+export async function treeLines(tree: Directory): Promise<Record<OperatorLine, boolean>> {
+  const [v1, v2] = await Promise.all([isFile(tree, LINE_OVERLAYS.v1), isFile(tree, LINE_OVERLAYS.v2)]);
+  return { v1, v2 };
+}
+
 /** Checks the tree of the chosen line and, with `build`, wires the operator image build (lazily). */
 export async function prepareOperator(line: OperatorLine, source: Directory | undefined, build: boolean, mirrors: Mirrors = NO_MIRRORS): Promise<PreparedOperator> {
   const { release } = LINE_RELEASES[line];
   const tree = source ?? (await pinnedTree(release, mirrors));
   const [v1Overlay, manager, runtimes, jobsetFile, v1Dockerfile, v2Dockerfile] = await Promise.all([
-    isFile(tree, `${STANDALONE_OVERLAY}/kustomization.yaml`),
-    isFile(tree, `${MANAGER_OVERLAY}/kustomization.yaml`),
+    isFile(tree, LINE_OVERLAYS.v1),
+    isFile(tree, LINE_OVERLAYS.v2),
     isFile(tree, `${runtimesDir(!!source)}/kustomization.yaml`),
     isFile(tree, JOBSET_KUSTOMIZATION),
     isFile(tree, OPERATOR_DOCKERFILE),

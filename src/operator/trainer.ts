@@ -7,10 +7,16 @@ import { posix } from "node:path";
 import { parse, stringify } from "yaml";
 import { ArgumentError, CatalogError } from "../catalog/errors.js";
 import { isUntagged, parseTaggedReference } from "../catalog/reference.js";
-import { imageName, NEVER_PULL, renderedDeployments, renderedDocs, type ManifestDoc, type OperatorDeployment } from "./plan.js";
+import type { OperatorLine } from "../versions/lines.js";
+import { imageName, NEVER_PULL, renderedDeployments, renderedDocs, STANDALONE_OVERLAY, type ManifestDoc, type OperatorDeployment } from "./plan.js";
 
 export const MANAGER_OVERLAY = "manifests/overlays/manager";
 export const RUNTIMES_OVERLAY = "manifests/overlays/runtimes";
+/** The kustomization that tells a tree's line (chooseOperatorLine): the Training Operator's standalone overlay, Trainer's manager overlay. */
+export const LINE_OVERLAYS: Record<OperatorLine, string> = {
+  v1: `${STANDALONE_OVERLAY}/kustomization.yaml`,
+  v2: `${MANAGER_OVERLAY}/kustomization.yaml`,
+};
 /** The runtimes without the overlay's label that turns their validating webhook off. */
 export const BASE_RUNTIMES = "manifests/base/runtimes";
 

@@ -23,12 +23,6 @@ export function parseOperatorLine(value?: string | null): OperatorLine {
   );
 }
 
-/** The overlays that tell a tree's line: Trainer v2's manager overlay, the Training Operator's standalone one. */
-export const LINE_MARKERS: Record<OperatorLine, string> = {
-  v1: "manifests/overlays/standalone/kustomization.yaml",
-  v2: "manifests/overlays/manager/kustomization.yaml",
-};
-
 /**
  * --operator, or when it is empty and --operator-source is given, the line of that tree (by the
  * overlay it has: `has` says which marker files exist), or else the default. `fromTree` says the
